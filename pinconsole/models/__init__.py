@@ -1,0 +1,22 @@
+"""SQLModel tables, a module per domain. Importing this package registers every table."""
+
+from pinconsole.models.access import ApiToken, AuditEvent
+from pinconsole.models.catalog import (
+    CatalogError,
+    Entity,
+    EntityTag,
+    Location,
+    Relation,
+)
+from pinconsole.models.org import OrgSyncRun
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "CatalogError",
+    "Entity",
+    "EntityTag",
+    "Location",
+    "OrgSyncRun",
+    "Relation",
+]

