@@ -63,12 +63,16 @@ class Relation(SQLModel, table=True):
     """A directed relation; both directions are stored (ownedBy and ownerOf)."""
 
     __tablename__ = "relation"
-    __table_args__ = (Index("ix_relation_target", "target_ref", "type"),)
+    __table_args__ = (
+        Index("ix_relation_target", "target_ref", "type"),
+        Index("ix_relation_source", "source_ref", "type"),
+    )
 
     source_ref: str = Field(primary_key=True, max_length=400)
     type: str = Field(primary_key=True, max_length=40)
     target_ref: str = Field(primary_key=True, max_length=400)
     origin_uid: str = Field(
+        primary_key=True,  # two entities may state the same relation (migration 0002)
         index=True,
         foreign_key="entity.uid",
         ondelete="CASCADE",
