@@ -1,0 +1,674 @@
+"""The catalog's read side: filtered lists, facets, search, entity, team and user views.
+
+Everything here is plain SQL over the denormalised ``entity`` columns, so a list or a facet is
+answered by indexes and never by loading the catalog into Python. Lists use keyset pagination
+(the cursor carries the last row's sort key and uid): pages stay stable while an import writes,
+and page 400 costs what page 1 costs.
+
+Functions that take ``session`` use the caller's; the view helpers (``team_view`` and friends)
+accept ``session=None`` and then open their own through ``session_scope``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tuple_
+from sqlmodel import Session
+
+from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
+from pinconsole.db import session_scope
+from pinconsole.errors import Invalid, NotFound
+from pinconsole.models.catalog import Entity, EntityTag, Relation
+
+__all__ = [
+    "FACET_FIELDS",
+    "SORTS",
+    "EntityDetail",
+    "EntityFilter",
+    "EntityPage",
+    "RelatedEntity",
+    "entity_summary",
+    "entity_url",
+    "facet_counts",
+    "get_entity",
+    "get_entity_by_ref",
+    "home_summary",
+    "list_entities",
+    "relations_of",
+    "search_everything",
+    "team_view",
+    "user_view",
+]
+
+FACET_FIELDS: tuple[str, ...] = ("kind", "type", "owner", "lifecycle", "namespace", "tag", "system")
+MAX_LIMIT = 500
+
+# Scored kinds: the ones a team owns and is judged on.
+OWNED_KINDS = ("component", "api", "resource", "system", "domain")
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def _values(raw: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Accept one value, a list, or comma-separated text (as URLs carry them)."""
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else list(raw)
+    out: list[str] = []
+    for item in items:
+        out.extend(part.strip() for part in str(item).split(",") if part.strip())
+    return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    """Server-side catalog filters; each field is multi-valued (OR within, AND across).
+
+    ``owner`` and ``system`` take refs in any Backstage spelling (``team-a``,
+    ``group:team-a``, ``group:default/team-a``); they are compared in the stored lowercase form.
+    ``text`` matches every word against name, title, description and tags.
+    """
+
+    kind: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
+    owner: tuple[str, ...] = ()
+    lifecycle: tuple[str, ...] = ()
+    namespace: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
+    system: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    text: str = ""
+
+    @classmethod
+    def build(cls, **values: str | Iterable[str] | None) -> EntityFilter:
+        """From loose input (query params, URL state): lists or comma-separated strings."""
+        text = values.pop("text", None) or ""
+        unknown = set(values) - set(FACET_FIELDS) - {"status"}
+        if unknown:
+            raise Invalid(f"unknown filter {sorted(unknown)[0]!r}")
+        return cls(text=str(text).strip(), **{k: _values(v) for k, v in values.items()})
+
+    def without(self, name: str) -> EntityFilter:
+        """This filter minus one field (facet counts ignore their own field)."""
+        return EntityFilter(**{**self.__dict__, name: ()})
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, f) for f in (*FACET_FIELDS, "status", "text"))
+
+    def as_params(self) -> dict[str, str]:
+        """URL query parameters for this filter (comma-joined), for shareable views."""
+        out = {f: ",".join(getattr(self, f)) for f in (*FACET_FIELDS, "status") if getattr(self, f)}
+        if self.text:
+            out["text"] = self.text
+        return out
+
+
+def _norm_ref(field_name: str, value: str) -> str:
+    try:
+        return ref_for_field(field_name, value, "default")
+    except RefError as exc:
+        raise Invalid(str(exc), where=field_name) from exc
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_conditions(text: str) -> list[ColumnElement[bool]]:
+    """Every word must occur in ``search_text`` (a pg_trgm GIN index serves this on PostgreSQL)."""
+    return [
+        Entity.search_text.like(f"%{_like_escape(word)}%", escape="\\")  # type: ignore[attr-defined]
+        for word in text.lower().split()
+    ]
+
+
+def _conditions(flt: EntityFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+
+    def one_of(column: Any, values: Sequence[str]) -> None:
+        if len(values) == 1:
+            conds.append(column == values[0])
+        elif values:
+            conds.append(column.in_(values))
+
+    one_of(Entity.kind, [k.lower() for k in flt.kind])
+    one_of(Entity.spec_type, flt.type)
+    one_of(Entity.owner_ref, [_norm_ref("owner", v) for v in flt.owner])
+    one_of(Entity.lifecycle, flt.lifecycle)
+    one_of(Entity.namespace, flt.namespace)
+    one_of(Entity.system_ref, [_norm_ref("system", v) for v in flt.system])
+    one_of(Entity.status, flt.status)
+    if flt.tag:
+        tagged = select(EntityTag.entity_uid).where(
+            EntityTag.tag.in_(flt.tag)  # type: ignore[attr-defined]
+        )
+        conds.append(Entity.uid.in_(tagged))  # type: ignore[attr-defined]
+    if flt.text:
+        conds.extend(_text_conditions(flt.text))
+    return conds
+
+
+# --------------------------------------------------------------------------- lists
+
+
+# sort name -> key columns; the uid is always appended as the tie-breaker. Nullable columns are
+# coalesced so the keyset comparison is total (NULL never compares).
+_SORT_KEYS: dict[str, list[Any]] = {
+    "name": [Entity.name],
+    "kind": [Entity.kind, Entity.name],
+    "namespace": [Entity.namespace, Entity.name],
+    "owner": [func.coalesce(Entity.owner_ref, ""), Entity.name],
+    "type": [func.coalesce(Entity.spec_type, ""), Entity.name],
+    "lifecycle": [func.coalesce(Entity.lifecycle, ""), Entity.name],
+    "system": [func.coalesce(Entity.system_ref, ""), Entity.name],
+    "score": [func.coalesce(Entity.score, -1), Entity.name],
+}
+SORTS: tuple[str, ...] = tuple(s for k in _SORT_KEYS for s in (k, f"-{k}"))
+
+
+@dataclass
+class EntityPage:
+    """One page of a list: ``next_cursor`` is None on the last page."""
+
+    items: list[Entity]
+    total: int
+    next_cursor: str | None = None
+
+
+def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
+    raw = json.dumps([sort, *values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(sort: str, cursor: str, width: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise Invalid("cursor is not valid", where="cursor") from exc
+    if not isinstance(data, list) or len(data) != width + 1 or data[0] != sort:
+        raise Invalid("cursor belongs to another sort order", where="cursor")
+    return data[1:]
+
+
+def _keyset(keys: list[Any], descending: list[bool], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order given by ``keys``/``descending``."""
+    if all(d == descending[0] for d in descending):
+        row, after = tuple_(*keys), tuple_(*[literal(v) for v in values])
+        return row < after if descending[0] else row > after
+    # Mixed directions: (a > x) OR (a = x AND b > y) OR ...
+    branches = []
+    for i, (key, desc) in enumerate(zip(keys, descending, strict=True)):
+        cmp = key < values[i] if desc else key > values[i]
+        branches.append(and_(*[keys[j] == values[j] for j in range(i)], cmp))
+    return or_(*branches)
+
+
+def list_entities(
+    session: Session,
+    flt: EntityFilter | None = None,
+    sort: str = "name",
+    limit: int = 50,
+    cursor: str | None = None,
+    *,
+    with_total: bool = True,
+) -> EntityPage:
+    """A page of entities matching ``flt`` in ``sort`` order (``-`` prefix: descending).
+
+    Sorts: name, kind, namespace, owner, type, lifecycle, system, score (ties by name, then uid).
+    Descending sorts reverse only the first key, so names stay A-Z within a group.
+    """
+    flt = flt or EntityFilter()
+    desc = sort.startswith("-")
+    base = sort.lstrip("-")
+    if base not in _SORT_KEYS:
+        raise Invalid(f"unknown sort {sort!r}; one of {', '.join(SORTS)}", where="sort")
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    keys = [*_SORT_KEYS[base], Entity.uid]
+    descending = [desc] + [False] * (len(keys) - 1)
+    conds = _conditions(flt)
+
+    total = -1
+    if with_total:
+        total = session.exec(  # type: ignore[call-overload]
+            select(func.count()).select_from(Entity).where(*conds)
+        ).one()[0]
+
+    stmt = select(Entity, *keys).where(*conds)
+    if cursor:
+        stmt = stmt.where(_keyset(keys, descending, _decode_cursor(sort, cursor, len(keys))))
+    order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
+    rows = session.exec(stmt.order_by(*order).limit(limit + 1)).all()  # type: ignore[call-overload]
+    items = [row[0] for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_cursor(sort, list(last[1:]))
+    return EntityPage(items=items, total=total, next_cursor=next_cursor)
+
+
+_FACET_COLUMNS: dict[str, Any] = {
+    "kind": Entity.kind,
+    "type": Entity.spec_type,
+    "owner": Entity.owner_ref,
+    "lifecycle": Entity.lifecycle,
+    "namespace": Entity.namespace,
+    "system": Entity.system_ref,
+}
+
+
+def facet_counts(
+    session: Session, flt: EntityFilter | None = None, fields: Iterable[str] = FACET_FIELDS
+) -> dict[str, list[dict[str, Any]]]:
+    """Counts per value of each field under the *other* filters (as Backstage's facets).
+
+    Returns ``{field: [{"value": v, "count": n}, ...]}``, most frequent first; entities without
+    a value for the field are not counted.
+    """
+    flt = flt or EntityFilter()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in dict.fromkeys(fields):
+        if name not in FACET_FIELDS:
+            raise Invalid(f"unknown facet {name!r}; one of {', '.join(FACET_FIELDS)}")
+        conds = _conditions(flt.without(name))
+        if name == "tag":
+            stmt = (
+                select(EntityTag.tag, func.count())
+                .join(Entity, Entity.uid == EntityTag.entity_uid)  # type: ignore[arg-type]
+                .where(*conds)
+                .group_by(EntityTag.tag)
+            )
+        else:
+            column = _FACET_COLUMNS[name]
+            stmt = (
+                select(column, func.count())
+                .select_from(Entity)
+                .where(column.is_not(None), *conds)
+                .group_by(column)
+            )
+        rows = session.exec(stmt).all()  # type: ignore[call-overload]
+        rows = sorted(rows, key=lambda r: (-r[1], str(r[0])))
+        out[name] = [{"value": value, "count": count} for value, count in rows]
+    return out
+
+
+# --------------------------------------------------------------------------- one entity
+
+
+@dataclass
+class RelatedEntity:
+    """A relation from the entity, with the target's summary when the target exists."""
+
+    type: str
+    target_ref: str
+    kind: str
+    namespace: str
+    name: str
+    title: str | None = None
+    exists: bool = False
+    url: str = ""
+
+
+@dataclass
+class EntityDetail:
+    """An entity and its relations (both directions are stored, so outgoing is all of them)."""
+
+    entity: Entity
+    relations: list[RelatedEntity] = field(default_factory=list)
+
+
+def entity_url(kind: str, namespace: str, name: str) -> str:
+    """The console page for an entity (groups and users have their own pages)."""
+    kind = kind.lower()
+    if kind == "group" and namespace.lower() == "default":
+        return f"/teams/{name}"
+    if kind == "user" and namespace.lower() == "default":
+        return f"/users/{name}"
+    return f"/catalog/{kind}/{namespace}/{name}"
+
+
+def _entities(session: Session, stmt: Any) -> list[Entity]:
+    """Run a ``select(Entity)`` built with SQLAlchemy's ``select`` and return the rows' entities."""
+    return list(session.exec(stmt).scalars().all())  # type: ignore[call-overload]
+
+
+def _split_ref(ref: str) -> tuple[str, str, str]:
+    parsed = parse_ref(ref)
+    return parsed.kind, parsed.namespace, parsed.name
+
+
+def relations_of(session: Session, refs: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Outgoing ``(type, target_ref)`` pairs per source ref, de-duplicated, in one query."""
+    out: dict[str, list[tuple[str, str]]] = {ref: [] for ref in refs}
+    if not refs:
+        return out
+    source = Relation.source_ref
+    stmt = (
+        select(source, Relation.type, Relation.target_ref)
+        .where(source == refs[0] if len(refs) == 1 else source.in_(refs))  # type: ignore[attr-defined]
+        .distinct()
+        .order_by(source, Relation.type, Relation.target_ref)
+    )
+    for src, rtype, target in session.exec(stmt).all():  # type: ignore[call-overload]
+        out.setdefault(src, []).append((rtype, target))
+    return out
+
+
+def get_entity_by_ref(session: Session, ref: str, *, resolve_targets: bool = True) -> EntityDetail:
+    """The entity with stored ref ``ref`` (any Backstage spelling with a kind) and relations."""
+    try:
+        key = str(parse_ref(ref))
+    except RefError as exc:
+        raise Invalid(str(exc), where="ref") from exc
+    found = _entities(session, select(Entity).where(Entity.ref == key))
+    if not found:
+        raise NotFound(f"no entity {key}")
+    entity = found[0]
+    pairs = relations_of(session, [key])[key]
+    targets: dict[str, Any] = {}
+    if resolve_targets and pairs:
+        wanted = sorted({t for _, t in pairs})
+        rows = session.exec(  # type: ignore[call-overload]
+            select(Entity.ref, Entity.title).where(Entity.ref.in_(wanted))  # type: ignore[attr-defined]
+        ).all()
+        targets = {r: title for r, title in rows}
+    related = []
+    for rtype, target in pairs:
+        kind, namespace, name = _split_ref(target)
+        related.append(
+            RelatedEntity(
+                type=rtype,
+                target_ref=target,
+                kind=kind,
+                namespace=namespace,
+                name=name,
+                title=targets.get(target),
+                exists=target in targets,
+                url=entity_url(kind, namespace, name),
+            )
+        )
+    return EntityDetail(entity=entity, relations=related)
+
+
+def get_entity(
+    session: Session, kind: str, namespace: str, name: str, *, resolve_targets: bool = True
+) -> EntityDetail:
+    """The entity at ``kind:namespace/name`` (case-insensitive) with its relations.
+
+    Raises ``NotFound`` when there is none.
+    """
+    return get_entity_by_ref(
+        session, format_ref(kind, namespace, name), resolve_targets=resolve_targets
+    )
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+class EntitySummary(TypedDict):
+    ref: str
+    kind: str
+    namespace: str
+    name: str
+    title: str
+    description: str
+    type: str | None
+    lifecycle: str | None
+    owner: str | None
+    system: str | None
+    score: int | None
+    status: str
+    url: str
+
+
+def entity_summary(entity: Entity) -> EntitySummary:
+    """A row of a table or list: JSON-ready, small enough for Reflex state."""
+    return EntitySummary(
+        ref=entity.ref,
+        kind=entity.kind,
+        namespace=entity.namespace,
+        name=entity.name,
+        title=entity.title or entity.name,
+        description=entity.description or "",
+        type=entity.spec_type,
+        lifecycle=entity.lifecycle,
+        owner=entity.owner_ref,
+        system=entity.system_ref,
+        score=entity.score,
+        status=entity.status,
+        url=entity_url(entity.kind, entity.namespace, entity.name),
+    )
+
+
+@contextmanager
+def _session(session: Session | None) -> Iterator[Session]:
+    if session is not None:
+        yield session
+    else:
+        with session_scope() as own:
+            yield own
+
+
+class SearchHit(TypedDict):
+    kind: str
+    title: str
+    subtitle: str
+    url: str
+    ref: str
+
+
+_SEARCH_KIND_LABEL = {"group": "Team", "user": "User"}
+
+
+def search_everything(
+    text: str, limit: int = 8, *, session: Session | None = None
+) -> list[SearchHit]:
+    """Results for the top bar's search box: entities, teams (groups) and users.
+
+    Name-prefix matches come first, then other prefix matches, then substring matches.
+    """
+    words = text.lower().split()
+    if not words:
+        return []
+    first = _like_escape(words[0])
+    rank = case(
+        (func.lower(Entity.name).like(f"{first}%", escape="\\"), 0),
+        (Entity.search_text.like(f"{first}%", escape="\\"), 1),  # type: ignore[attr-defined]
+        (Entity.search_text.like(f"% {first}%", escape="\\"), 2),  # type: ignore[attr-defined]
+        else_=3,
+    )
+    stmt = (
+        select(Entity)
+        .where(*_text_conditions(text), Entity.kind != "location")
+        .order_by(rank, func.length(Entity.name), Entity.name)
+        .limit(max(1, min(limit, 50)))
+    )
+    with _session(session) as s:
+        hits: list[SearchHit] = []
+        for e in _entities(s, stmt):
+            label = _SEARCH_KIND_LABEL.get(e.kind, e.body.get("kind", e.kind))
+            bits = [label]
+            if e.spec_type:
+                bits.append(e.spec_type)
+            if e.owner_ref:
+                bits.append(e.owner_ref.split("/", 1)[-1])
+            if e.kind == "user":
+                email = (e.body.get("spec", {}).get("profile") or {}).get("email")
+                if email:
+                    bits.append(email)
+            hits.append(
+                SearchHit(
+                    kind=label,
+                    title=e.title or _display_name(e) or e.name,
+                    subtitle=" · ".join(bits),
+                    url=entity_url(e.kind, e.namespace, e.name),
+                    ref=e.ref,
+                )
+            )
+        return hits
+
+
+def _display_name(entity: Entity) -> str | None:
+    profile = (entity.body.get("spec") or {}).get("profile") or {}
+    return profile.get("displayName")
+
+
+def _targets(session: Session, ref: str, rtype: str) -> list[str]:
+    stmt = (
+        select(Relation.target_ref)
+        .where(Relation.source_ref == ref, Relation.type == rtype)
+        .distinct()
+        .order_by(Relation.target_ref)
+    )
+    return [r[0] for r in session.exec(stmt).all()]  # type: ignore[call-overload]
+
+
+def _people(session: Session, refs: Sequence[str]) -> list[dict[str, Any]]:
+    """Summaries for refs, including refs that name no entity (yet)."""
+    if not refs:
+        return []
+    stmt = select(Entity).where(Entity.ref.in_(refs))  # type: ignore[attr-defined]
+    found = {e.ref: e for e in _entities(session, stmt)}
+    out = []
+    for ref in refs:
+        kind, namespace, name = _split_ref(ref)
+        e = found.get(ref)
+        profile = ((e.body.get("spec") or {}).get("profile") or {}) if e else {}
+        out.append(
+            {
+                "ref": ref,
+                "name": name,
+                "title": (e.title if e else None) or profile.get("displayName") or name,
+                "email": profile.get("email"),
+                "picture": profile.get("picture"),
+                "exists": e is not None,
+                "url": entity_url(kind, namespace, name),
+            }
+        )
+    return out
+
+
+def _owned(session: Session, owner_refs: Sequence[str], limit: int) -> list[EntitySummary]:
+    if not owner_refs:
+        return []
+    stmt = (
+        select(Entity)
+        .where(Entity.owner_ref.in_(owner_refs))  # type: ignore[union-attr]
+        .order_by(Entity.kind, Entity.name)
+        .limit(limit)
+    )
+    return [entity_summary(e) for e in _entities(session, stmt)]
+
+
+def _group_ref(name: str) -> str:
+    try:
+        return str(parse_ref(name, default_kind="group"))
+    except RefError as exc:
+        raise Invalid(str(exc), where="team") from exc
+
+
+def team_view(
+    name: str, *, session: Session | None = None, owned_limit: int = 500
+) -> dict[str, Any]:
+    """A team page: the group, parent, children, members, owned entities, scorecard summary.
+
+    ``name`` is a group name or ref (``team-a``, ``group:ns/team-a``). Raises ``NotFound``.
+    """
+    from pinconsole.catalog.scorecards import team_scorecard
+
+    ref = _group_ref(name)
+    with _session(session) as s:
+        detail = get_entity_by_ref(s, ref, resolve_targets=False)
+        group = detail.entity
+        parents = _targets(s, ref, "childOf")
+        children = _targets(s, ref, "parentOf")
+        members = _targets(s, ref, "hasMember")
+        profile = (group.body.get("spec") or {}).get("profile") or {}
+        return {
+            "ref": ref,
+            "name": group.name,
+            "title": group.title or profile.get("displayName") or group.name,
+            "description": group.description or "",
+            "type": group.spec_type,
+            "email": profile.get("email"),
+            "status": group.status,
+            "parent": (_people(s, parents[:1]) or [None])[0],
+            "children": _people(s, children),
+            "members": _people(s, members),
+            "owned": _owned(s, [ref], owned_limit),
+            "owned_total": s.exec(  # type: ignore[call-overload]
+                select(func.count()).select_from(Entity).where(Entity.owner_ref == ref)
+            ).one()[0],
+            "scorecard": team_scorecard(s, ref),
+            "url": entity_url(group.kind, group.namespace, group.name),
+        }
+
+
+def user_view(
+    name: str, *, session: Session | None = None, owned_limit: int = 500
+) -> dict[str, Any]:
+    """A user page: the user, their teams, and what they own directly or through a team."""
+    try:
+        ref = str(parse_ref(name, default_kind="user"))
+    except RefError as exc:
+        raise Invalid(str(exc), where="user") from exc
+    with _session(session) as s:
+        user = get_entity_by_ref(s, ref, resolve_targets=False).entity
+        teams = _targets(s, ref, "memberOf")
+        profile = (user.body.get("spec") or {}).get("profile") or {}
+        return {
+            "ref": ref,
+            "name": user.name,
+            "title": user.title or profile.get("displayName") or user.name,
+            "email": profile.get("email"),
+            "picture": profile.get("picture"),
+            "status": user.status,
+            "teams": _people(s, teams),
+            "owned": _owned(s, [ref, *teams], owned_limit),
+            "url": entity_url(user.kind, user.namespace, user.name),
+        }
+
+
+def home_summary(
+    user_name: str, *, session: Session | None = None, limit: int = 10
+) -> dict[str, Any]:
+    """The home page's "my services" and "my team" modules for ``user_name``.
+
+    A user absent from the catalog gets empty modules, not an error: the home page must render.
+    """
+    try:
+        ref = str(parse_ref(user_name, default_kind="user"))
+    except RefError:
+        return {"my_services": [], "my_team": None, "teams": []}
+    with _session(session) as s:
+        teams = _targets(s, ref, "memberOf")
+        stmt = (
+            select(Entity)
+            .where(
+                Entity.owner_ref.in_([ref, *teams]),  # type: ignore[union-attr]
+                Entity.kind == "component",
+            )
+            .order_by(Entity.name)
+            .limit(limit)
+        )
+        services = [entity_summary(e) for e in _entities(s, stmt)]
+        my_team = None
+        if teams:
+            from pinconsole.catalog.scorecards import team_scorecard
+
+            team = _people(s, teams[:1])[0]
+            owned_total = s.exec(  # type: ignore[call-overload]
+                select(func.count()).select_from(Entity).where(Entity.owner_ref == teams[0])
+            ).one()[0]
+            members = len(_targets(s, teams[0], "hasMember"))
+            score = team_scorecard(s, teams[0], with_checks=False)["score"]
+            my_team = {**team, "members": members, "owned_total": owned_total, "score": score}
+        return {"my_services": services, "my_team": my_team, "teams": _people(s, teams)}

@@ -1,0 +1,316 @@
+"""Scorecards: configurable checks per entity, a score per entity and per team.
+
+Every check is defined once in ``CHECKS``; ``settings.scorecard_checks`` maps a check id to a
+weight (``0`` turns it off), so an installation tunes its scorecard without code. An entity's
+score is the weighted share of the checks that apply to its kind that pass, as a percentage,
+stored in ``entity.score`` by ``compute_scores`` so lists can sort and filter on it in SQL. A
+team's score is the average over the entities it owns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from sqlalchemy import bindparam, func, select, update
+from sqlmodel import Session
+
+from pinconsole.models.catalog import Entity
+from pinconsole.settings import get_settings
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckResult",
+    "compute_scores",
+    "enabled_checks",
+    "evaluate",
+    "evaluate_entity",
+    "team_scorecard",
+    "team_scores",
+]
+
+SCORED_KINDS = frozenset({"component", "api", "resource", "system", "domain"})
+
+
+@dataclass(frozen=True)
+class ScoreContext:
+    """What checks may look up besides the entity itself (loaded once per batch)."""
+
+    group_refs: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    label: str
+    description: str
+    kinds: frozenset[str]
+    test: Callable[[Entity, ScoreContext], bool]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    label: str
+    passed: bool
+    weight: float
+    description: str = ""
+
+
+def _meta(e: Entity) -> Mapping[str, Any]:
+    return e.body.get("metadata") or {}
+
+
+def _spec(e: Entity) -> Mapping[str, Any]:
+    return e.body.get("spec") or {}
+
+
+def _has_link(e: Entity, words: Sequence[str], annotations: Sequence[str] = ()) -> bool:
+    """A link whose type, title, icon or URL mentions one of ``words``, or a known annotation."""
+    meta = _meta(e)
+    notes = meta.get("annotations") or {}
+    if any(notes.get(a) for a in annotations):
+        return True
+    for link in meta.get("links") or []:
+        if not isinstance(link, Mapping):
+            continue
+        text = " ".join(str(link.get(k) or "") for k in ("type", "title", "icon", "url")).lower()
+        if any(w in text for w in words):
+            return True
+    return False
+
+
+def definition_parses(definition: Any, api_type: str | None) -> bool:
+    """OpenAPI (YAML or JSON) must parse and have at least one path; other types non-empty."""
+    if isinstance(definition, Mapping):
+        doc: Any = definition
+    elif isinstance(definition, str) and definition.strip():
+        if (api_type or "").lower() != "openapi":
+            return True
+        try:
+            doc = json.loads(definition) if definition.lstrip().startswith("{") else None
+            if doc is None:
+                doc = yaml.safe_load(definition)
+        except (ValueError, yaml.YAMLError):
+            return False
+    else:
+        return False
+    if (api_type or "").lower() != "openapi":
+        return True
+    return isinstance(doc, Mapping) and isinstance(doc.get("paths"), Mapping) and bool(doc["paths"])
+
+
+_OWNED = frozenset({"component", "api", "resource", "system", "domain"})
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "owner",
+        "Owner is a team",
+        "spec.owner names a Group that exists in the catalog",
+        _OWNED,
+        lambda e, ctx: bool(e.owner_ref) and e.owner_ref in ctx.group_refs,
+        2.0,
+    ),
+    Check(
+        "description",
+        "Has a description",
+        "metadata.description says what the entity is for",
+        SCORED_KINDS,
+        lambda e, ctx: bool((e.description or "").strip()),
+    ),
+    Check(
+        "system",
+        "Part of a system",
+        "spec.system places the entity in a system",
+        frozenset({"component", "api", "resource"}),
+        lambda e, ctx: bool(e.system_ref),
+    ),
+    Check(
+        "lifecycle",
+        "Has a lifecycle",
+        "spec.lifecycle is set (experimental, production, deprecated)",
+        frozenset({"component", "api"}),
+        lambda e, ctx: bool(e.lifecycle),
+    ),
+    Check(
+        "runbook",
+        "Runbook link",
+        "metadata.links has a runbook (type, title or URL mentions 'runbook')",
+        frozenset({"component", "resource"}),
+        lambda e, ctx: _has_link(e, ("runbook", "playbook")),
+    ),
+    Check(
+        "docs",
+        "Documentation link",
+        "metadata.links has documentation, or backstage.io/techdocs-ref is set",
+        frozenset({"component", "api", "system"}),
+        lambda e, ctx: _has_link(
+            e, ("doc", "wiki", "readme", "manual"), ("backstage.io/techdocs-ref",)
+        ),
+    ),
+    Check(
+        "api_definition",
+        "API definition parses",
+        "spec.definition parses (OpenAPI: YAML/JSON with at least one path)",
+        frozenset({"api"}),
+        lambda e, ctx: definition_parses(_spec(e).get("definition"), e.spec_type),
+        2.0,
+    ),
+    Check(
+        "tags",
+        "Has tags",
+        "metadata.tags has at least one tag",
+        frozenset({"component", "api", "resource"}),
+        lambda e, ctx: bool(_meta(e).get("tags")),
+    ),
+    Check(
+        "source",
+        "Source location",
+        "backstage.io/source-location or a repository link is set",
+        frozenset({"component"}),
+        lambda e, ctx: _has_link(
+            e, ("github.com", "gitlab", "repo", "source"), ("backstage.io/source-location",)
+        ),
+        0.0,  # off unless an installation turns it on
+    ),
+)
+
+
+def enabled_checks(overrides: Mapping[str, float] | None = None) -> list[Check]:
+    """The checks with weights from settings (``scorecard_checks``); weight 0 means off."""
+    if overrides is None:
+        overrides = getattr(get_settings(), "scorecard_checks", {}) or {}
+    known = {c.id for c in CHECKS}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown scorecard check(s) {sorted(unknown)}; known: {sorted(known)}")
+    out = []
+    for check in CHECKS:
+        weight = float(overrides.get(check.id, check.weight))
+        if weight > 0:
+            out.append(
+                Check(check.id, check.label, check.description, check.kinds, check.test, weight)
+            )
+    return out
+
+
+def evaluate(entity: Entity, ctx: ScoreContext, checks: Iterable[Check]) -> list[CheckResult]:
+    """The results of the checks that apply to ``entity``'s kind."""
+    out = []
+    for check in checks:
+        if entity.kind not in check.kinds:
+            continue
+        try:
+            passed = bool(check.test(entity, ctx))
+        except Exception:  # a malformed descriptor fails the check, never the scoring run
+            passed = False
+        out.append(CheckResult(check.id, check.label, passed, check.weight, check.description))
+    return out
+
+
+def score_of(results: Sequence[CheckResult]) -> int | None:
+    total = sum(r.weight for r in results)
+    if not total:
+        return None
+    return round(100 * sum(r.weight for r in results if r.passed) / total)
+
+
+def _context(session: Session) -> ScoreContext:
+    rows = session.exec(select(Entity.ref).where(Entity.kind == "group")).all()  # type: ignore[call-overload]
+    return ScoreContext(group_refs=frozenset(r[0] for r in rows))
+
+
+def evaluate_entity(session: Session, entity: Entity) -> dict[str, Any]:
+    """The scorecard of one entity for its page: ``{score, checks: [{id, label, passed}]}``."""
+    results = evaluate(entity, _context(session), enabled_checks())
+    return {
+        "score": score_of(results),
+        "checks": [
+            {"id": r.id, "label": r.label, "passed": r.passed, "description": r.description}
+            for r in results
+        ],
+    }
+
+
+def compute_scores(session: Session, refs: Sequence[str] | None = None, batch: int = 1000) -> int:
+    """Recompute ``entity.score`` for ``refs`` (or every entity); returns how many changed.
+
+    Reads in keyset batches and writes only changed scores, so a full pass over a large catalog
+    stays small in memory and cheap when little changed. The caller commits.
+    """
+    ctx = _context(session)
+    checks = enabled_checks()
+    table = Entity.__table__  # type: ignore[attr-defined]
+    upd = update(table).where(table.c.uid == bindparam("b_uid")).values(score=bindparam("b_score"))
+    changed = 0
+    refs = list(refs) if refs is not None else None
+    chunks: Iterable[Sequence[str] | None]
+    chunks = (
+        [refs[i : i + batch] for i in range(0, len(refs), batch)] if refs is not None else [None]
+    )
+    for chunk in chunks:
+        last = ""
+        while True:
+            stmt = select(Entity).order_by(Entity.uid).limit(batch)
+            if chunk is not None:
+                stmt = stmt.where(Entity.ref.in_(chunk))  # type: ignore[attr-defined]
+            if last:
+                stmt = stmt.where(Entity.uid > last)
+            rows = list(session.exec(stmt).scalars().all())  # type: ignore[call-overload]
+            if not rows:
+                break
+            updates = []
+            for e in rows:
+                score = score_of(evaluate(e, ctx, checks)) if e.kind in SCORED_KINDS else None
+                if score != e.score:
+                    updates.append({"b_uid": e.uid, "b_score": score})
+            if updates:
+                session.connection().execute(upd, updates)
+                changed += len(updates)
+            last = rows[-1].uid
+            session.expunge_all()
+            if chunk is not None or len(rows) < batch:
+                break
+    return changed
+
+
+def team_scores(session: Session, owner_refs: Sequence[str] | None = None) -> dict[str, float]:
+    """Average score of the entities each owner owns (owners without scored entities omitted)."""
+    stmt = (
+        select(Entity.owner_ref, func.avg(Entity.score))
+        .where(Entity.score.is_not(None), Entity.owner_ref.is_not(None))  # type: ignore[union-attr]
+        .group_by(Entity.owner_ref)
+    )
+    if owner_refs is not None:
+        stmt = stmt.where(Entity.owner_ref.in_(owner_refs))  # type: ignore[union-attr]
+    return {ref: round(float(avg), 1) for ref, avg in session.exec(stmt).all()}  # type: ignore[call-overload]
+
+
+def team_scorecard(session: Session, owner_ref: str, *, with_checks: bool = True) -> dict[str, Any]:
+    """A team's summary: average score, scored entity count and pass counts per check."""
+    score = team_scores(session, [owner_ref]).get(owner_ref)
+    out: dict[str, Any] = {"score": score, "checks": []}
+    if not with_checks:
+        return out
+    checks = enabled_checks()
+    ctx = _context(session)
+    stmt = select(Entity).where(Entity.owner_ref == owner_ref, Entity.kind.in_(SCORED_KINDS))  # type: ignore[attr-defined]
+    tally: dict[str, list[int]] = {c.id: [0, 0] for c in checks}
+    scored = 0
+    for e in session.exec(stmt).scalars().all():  # type: ignore[call-overload]
+        scored += 1
+        for r in evaluate(e, ctx, checks):
+            tally[r.id][1] += 1
+            tally[r.id][0] += int(r.passed)
+    out["entities"] = scored
+    out["checks"] = [
+        {"id": c.id, "label": c.label, "passed": tally[c.id][0], "total": tally[c.id][1]}
+        for c in checks
+        if tally[c.id][1]
+    ]
+    return out
