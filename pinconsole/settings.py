@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     namespace_owners: dict[str, str] = Field(
         default_factory=dict, description="Kubernetes namespace -> owning group"
     )
+    scorecard_checks: dict[str, float] = Field(
+        default_factory=dict,
+        description="Scorecard check id -> weight (0 turns a check off); unset keeps defaults",
+    )
     cache_ttl_seconds: int = Field(default=30, description="In-process cache TTL")
     jobs_enabled: bool = Field(default=True, description="Run background jobs in this process")
 
