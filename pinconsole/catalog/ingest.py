@@ -1,17 +1,47 @@
 """The catalog's write side: read locations, validate, upsert entities, tags and relations.
 
-Work in progress: signatures are stable, bodies land in the next commits.
+One pass per location key (the registered target: a file, a directory or a URL). Writes are
+incremental: existing (uid, ref, etag, location, status) are loaded in one query, unchanged
+entities cause no write at all, and inserts/updates go out as executemany batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import glob
+import hashlib
+import json
+import logging
+import uuid
+from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlmodel import Session
 
-from pinconsole.catalog.descriptors import IngestError
+from pinconsole.catalog.descriptors import (
+    Document,
+    IngestError,
+    Reader,
+    ReadError,
+    format_path,
+    is_url,
+    iter_catalog_files,
+    location_root,
+    normalise_target,
+    parse_documents,
+    resolve_substitutions,
+    resolve_target,
+)
+from pinconsole.catalog.refs import DEFAULT_NAMESPACE, RefError, entity_ref, ref_for_field
+from pinconsole.catalog.relations import Triple, compute_relations
+from pinconsole.catalog.validation import validate_entity
+from pinconsole.db import session_scope
+from pinconsole.models import CatalogError, Entity, EntityTag, Location, Relation
+from pinconsole.settings import get_settings
 
 __all__ = [
     "ApplyResult",
@@ -21,6 +51,25 @@ __all__ = [
     "import_locations",
     "purge_orphans",
 ]
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """Aware UTC now: the timestamp columns are ``UTCDateTime`` and refuse naive values."""
+    return datetime.now(UTC)
+
+
+MANAGED_BY = "backstage.io/managed-by-location"
+ORIGIN = "backstage.io/managed-by-origin-location"
+PROVIDER_PREFIX = "provider:"
+
+_E = Entity.__table__  # type: ignore[attr-defined]
+_T = EntityTag.__table__  # type: ignore[attr-defined]
+_R = Relation.__table__  # type: ignore[attr-defined]
+_ERR = CatalogError.__table__  # type: ignore[attr-defined]
+_LOC = Location.__table__  # type: ignore[attr-defined]
+_CHUNK = 900  # ids per IN (...) list: below every backend's bind-parameter limit
 
 
 @dataclass
@@ -37,6 +86,13 @@ class ImportSummary:
     def ok(self) -> bool:
         return not self.errors
 
+    def merge(self, other: ImportSummary) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.orphaned += other.orphaned
+        self.errors.extend(other.errors)
+
 
 @dataclass
 class ApplyResult:
@@ -50,18 +106,545 @@ class ApplyResult:
     errors: list[IngestError] = field(default_factory=list)
 
 
+# --- preparing one entity --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A valid entity ready to write: its columns, tags and relations."""
+
+    ref: str
+    columns: dict[str, Any]
+    tags: list[str]
+    relations: list[Triple]
+    source: str
+    document: int | None
+
+
+def _managed_value(source: str) -> str:
+    if source.startswith(PROVIDER_PREFIX):
+        return source
+    return f"url:{source}" if is_url(source) else f"file:{source}"
+
+
+def _etag(body: dict[str, Any]) -> str:
+    data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(data.encode(), digest_size=20).hexdigest()
+
+
+def _ref_or_none(body: Any) -> str | None:
+    """The ref of a possibly invalid descriptor, if it names itself well enough."""
+    if not isinstance(body, dict):
+        return None
+    meta = body.get("metadata")
+    if not isinstance(body.get("kind"), str) or not isinstance(meta, dict):
+        return None
+    if not isinstance(meta.get("name"), str) or not meta["name"]:
+        return None
+    if meta.get("namespace") is not None and not isinstance(meta.get("namespace"), str):
+        return None
+    return entity_ref(body)
+
+
+def prepare_entity(
+    body: Any,
+    *,
+    source: str,
+    document: int | None,
+    location_key: str,
+    doc: Document | None = None,
+) -> tuple[Prepared | None, list[IngestError]]:
+    """Validate one descriptor and compute everything stored for it."""
+
+    def err(path: tuple[Any, ...], message: str, ref: str | None) -> IngestError:
+        if doc is not None:
+            return doc.error(message, path, entity_ref=ref)
+        return IngestError(source, message, document, format_path(path) or None, ref)
+
+    ref = _ref_or_none(body)
+    problems = validate_entity(body)
+    if problems:
+        return None, [err(path, msg, ref) for path, msg in problems]
+    relations, ref_problems = compute_relations(body)
+    if ref_problems:
+        return None, [err(path, msg, ref) for path, msg in ref_problems]
+    assert ref is not None
+    meta = dict(body["metadata"])
+    annotations = dict(meta.get("annotations") or {})
+    annotations.setdefault(MANAGED_BY, _managed_value(source))
+    annotations.setdefault(ORIGIN, _managed_value(location_key))
+    meta["annotations"] = annotations
+    body = {**body, "metadata": meta}
+    spec = body.get("spec") or {}
+    kind = body["kind"]
+    namespace = meta.get("namespace") or DEFAULT_NAMESPACE
+
+    def field_ref(name: str) -> str | None:
+        value = spec.get(name)
+        if not value:
+            return None
+        try:
+            return ref_for_field(name, value, namespace)
+        except RefError:
+            return None
+
+    try:
+        etag = _etag(body)
+    except (TypeError, ValueError) as exc:
+        return None, [err((), f"descriptor holds a value that is not JSON: {exc}", ref)]
+    tags = list(dict.fromkeys(t.lower() for t in (meta.get("tags") or [])))
+    title = meta.get("title")
+    description = meta.get("description")
+    search_text = " ".join(
+        s for s in (meta["name"], title or "", description or "", " ".join(tags)) if s
+    ).lower()
+    columns: dict[str, Any] = {
+        "ref": ref,
+        "kind": kind.lower(),
+        "namespace": namespace,
+        "name": meta["name"],
+        "title": title,
+        "description": description,
+        "spec_type": spec.get("type") if isinstance(spec.get("type"), str) else None,
+        "lifecycle": spec.get("lifecycle") if isinstance(spec.get("lifecycle"), str) else None,
+        "owner_ref": field_ref("owner"),
+        "system_ref": field_ref("system"),
+        "domain_ref": field_ref("domain") if kind == "System" else None,
+        "body": body,
+        "search_text": search_text,
+        "etag": etag,
+        "location_key": location_key,
+    }
+    return Prepared(ref, columns, tags, relations, source, document), []
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql" and table is not _E:
+        # COPY is several times faster than multi-row INSERT for the big tag/relation sets.
+        cols = list(rows[0])
+        raw = conn.connection.driver_connection
+        col_list = ", ".join(f'"{c}"' for c in cols)
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({col_list}) FROM STDIN') as cp:
+            for row in rows:
+                cp.write_row(tuple(row[c] for c in cols))
+        return
+    conn.execute(insert(table), rows)
+
+
+@dataclass
+class _WriteCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    orphaned: int = 0
+    removed_refs: list[str] = field(default_factory=list)
+
+
+def _write(
+    conn: Connection,
+    key: str,
+    prepared: list[Prepared],
+    seen: set[str],
+    errors: list[IngestError],
+    *,
+    missing: str,  # "orphan" | "delete" | "keep"
+    protected_sources: set[str] | None = None,
+    dry_run: bool = False,
+) -> _WriteCounts:
+    """Upsert ``prepared`` for location ``key`` and handle entities no longer there."""
+    now = utcnow()
+    counts = _WriteCounts()
+    existing = {
+        row.ref: row
+        for row in conn.execute(
+            select(_E.c.uid, _E.c.ref, _E.c.etag, _E.c.location_key, _E.c.status)
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    revive: list[str] = []
+    changed: list[tuple[str, Prepared]] = []
+    for item in prepared:
+        row = existing.get(item.ref)
+        if row is None:
+            uid = str(uuid.uuid4())
+            inserts.append({**item.columns, "uid": uid, "created_at": now, "updated_at": now})
+            changed.append((uid, item))
+            continue
+        if row.location_key != key and row.status == "active":
+            errors.append(
+                IngestError(
+                    item.source,
+                    f"entity {item.ref} is already provided by {row.location_key}; skipped",
+                    item.document,
+                    None,
+                    item.ref,
+                )
+            )
+            continue
+        if row.etag == item.columns["etag"] and row.location_key == key:
+            if row.status == "active":
+                counts.unchanged += 1
+            else:
+                revive.append(row.uid)
+            continue
+        updates.append(
+            {
+                **item.columns,
+                "_uid": row.uid,
+                "status": "active",
+                "orphaned_at": None,
+                "updated_at": now,
+            }
+        )
+        changed.append((row.uid, item))
+
+    gone = [
+        row
+        for ref, row in existing.items()
+        if row.location_key == key
+        and ref not in seen
+        and (row.status == "active" or missing == "delete")
+    ]
+    if gone and protected_sources and missing == "orphan":
+        uids = [row.uid for row in gone]
+        bodies = {}
+        for chunk in _chunks(uids):
+            bodies.update(
+                conn.execute(select(_E.c.uid, _E.c.body).where(_E.c.uid.in_(chunk))).all()
+            )
+        gone = [
+            row
+            for row in gone
+            if ((bodies.get(row.uid) or {}).get("metadata", {}).get("annotations", {}) or {}).get(
+                MANAGED_BY
+            )
+            not in protected_sources
+        ]
+    if missing == "keep":
+        gone = []
+
+    counts.added = len(inserts)
+    counts.updated = len(updates) + len(revive)
+    if missing == "orphan":
+        counts.orphaned = len(gone)
+    elif missing == "delete":
+        counts.removed_refs = sorted(row.ref for row in gone)
+    if dry_run:
+        return counts
+
+    _insert_many(conn, _E, inserts)
+    if updates:
+        cols = [c for c in updates[0] if c != "_uid"]
+        stmt = (
+            update(_E).where(_E.c.uid == bindparam("_uid")).values({c: bindparam(c) for c in cols})
+        )
+        conn.execute(stmt, updates)
+        for chunk in _chunks([u["_uid"] for u in updates]):
+            conn.execute(delete(_T).where(_T.c.entity_uid.in_(chunk)))
+            conn.execute(delete(_R).where(_R.c.origin_uid.in_(chunk)))
+    for chunk in _chunks(revive):
+        conn.execute(
+            update(_E)
+            .where(_E.c.uid.in_(chunk))
+            .values(status="active", orphaned_at=None, updated_at=now)
+        )
+    tag_rows = [{"entity_uid": uid, "tag": tag} for uid, item in changed for tag in item.tags]
+    rel_rows = [
+        {"source_ref": s, "type": t, "target_ref": d, "origin_uid": uid}
+        for uid, item in changed
+        for s, t, d in item.relations
+    ]
+    _insert_many(conn, _T, tag_rows)
+    _insert_many(conn, _R, rel_rows)
+    gone_uids = [row.uid for row in gone]
+    for chunk in _chunks(gone_uids):
+        if missing == "orphan":
+            conn.execute(
+                update(_E).where(_E.c.uid.in_(chunk)).values(status="orphaned", orphaned_at=now)
+            )
+        else:
+            _delete_entities(conn, chunk)
+    return counts
+
+
+def _delete_entities(conn: Connection, uids: Sequence[str]) -> None:
+    conn.execute(delete(_T).where(_T.c.entity_uid.in_(uids)))
+    conn.execute(delete(_R).where(_R.c.origin_uid.in_(uids)))
+    conn.execute(delete(_E).where(_E.c.uid.in_(uids)))
+
+
+def _replace_errors(conn: Connection, key: str, errors: list[IngestError]) -> None:
+    now = utcnow()
+    conn.execute(delete(_ERR).where(_ERR.c.location_key == key))
+    rows = [
+        {
+            "location_key": key,
+            "source": e.source[:1000],
+            "document": e.document,
+            "entity_ref": (e.entity_ref or None) and e.entity_ref[:400],
+            "field": e.field and e.field[:400],
+            "message": e.message + (f" (line {e.line})" if e.line else ""),
+            "at": now,
+        }
+        for e in errors
+    ]
+    if rows:
+        conn.execute(insert(_ERR), rows)
+
+
+# --- reading a location ----------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    documents: list[Document] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+    incomplete: set[str] = field(default_factory=set)  # managed-by values not fully read
+    fatal: IngestError | None = None
+
+
+def _location_targets(doc: Document, root: str) -> tuple[list[str], list[IngestError]]:
+    spec = doc.body.get("spec") if isinstance(doc.body, dict) else None
+    if not isinstance(spec, dict):
+        return [], []
+    raw: list[tuple[tuple[Any, ...], Any]] = []
+    if spec.get("target"):
+        raw.append((("spec", "target"), spec["target"]))
+    for i, t in enumerate(spec.get("targets") or []):
+        raw.append((("spec", "targets", i), t))
+    out: list[str] = []
+    errors: list[IngestError] = []
+    optional = spec.get("presence") == "optional"
+    for path, value in raw:
+        if not isinstance(value, str) or not value.strip():
+            continue
+        try:
+            target = resolve_target(value.strip(), doc.source, root)
+        except ValueError as exc:
+            errors.append(doc.error(f"Location target refused: {exc}", path))
+            continue
+        if not is_url(target) and any(ch in target for ch in "*?["):
+            matches = sorted(glob.glob(target, recursive=True))
+            if not matches and not optional:
+                errors.append(doc.error(f"Location target {value!r} matches no file", path))
+            out.extend(matches)
+        elif not is_url(target) and not Path(target).exists() and optional:
+            continue
+        else:
+            out.append(target)
+    return out, errors
+
+
+def _collect(key: str, reader: Reader) -> _Collected:
+    """Read every document reachable from ``key``, following Location entities (cycle-safe)."""
+    result = _Collected()
+    root = location_root(key)
+    queue: deque[str] = deque()
+    if not is_url(key) and Path(key).is_dir():
+        files = [str(p) for p in iter_catalog_files(Path(key))]
+        if not files:
+            result.fatal = IngestError(key, "no catalog-info.yaml file found in this directory")
+            return result
+        queue.extend(files)
+    elif not is_url(key) and not Path(key).exists():
+        result.fatal = IngestError(key, "file not found")
+        return result
+    else:
+        queue.append(key)
+    visited: set[str] = set()
+    while queue:
+        source = queue.popleft()
+        if not is_url(source):
+            if Path(source).is_dir():
+                queue.extend(str(p) for p in iter_catalog_files(Path(source)))
+                continue
+            source = str(Path(source).resolve())
+        if source in visited:
+            continue
+        visited.add(source)
+        try:
+            text = reader.read(source)
+        except ReadError as exc:
+            error = IngestError(source, str(exc))
+            if source == key:
+                result.fatal = error
+                return result
+            result.errors.append(error)
+            result.incomplete.add(_managed_value(source))
+            continue
+        docs, errors, complete = parse_documents(text, source)
+        result.errors.extend(errors)
+        if not complete:
+            result.incomplete.add(_managed_value(source))
+        for doc in docs:
+            result.documents.append(doc)
+            if isinstance(doc.body, dict) and doc.body.get("kind") == "Location":
+                targets, target_errors = _location_targets(doc, root)
+                result.errors.extend(target_errors)
+                queue.extend(targets)
+    return result
+
+
+def _ingest_location(key: str, reader: Reader) -> ImportSummary:
+    summary = ImportSummary()
+    collected = _collect(key, reader)
+    if collected.fatal is not None:
+        # Nothing could be read: leave every stored entity of this location as it is.
+        summary.errors.append(collected.fatal)
+        with session_scope() as session:
+            conn = session.connection()
+            _replace_errors(conn, key, [collected.fatal])
+            _touch_location(conn, key, str(collected.fatal))
+        return summary
+    errors = list(collected.errors)
+    root = location_root(key)
+    cache: dict[str, str] = {}
+
+    def read_cached(target: str) -> str:
+        if target not in cache:
+            cache[target] = reader.read(target)
+        return cache[target]
+
+    prepared: dict[str, Prepared] = {}
+    seen: set[str] = set()
+    for doc in collected.documents:
+        ref = _ref_or_none(doc.body)
+        if ref:
+            seen.add(ref)
+        if not isinstance(doc.body, dict):
+            errors.append(
+                doc.error("a descriptor must be a mapping with apiVersion, kind, metadata")
+            )
+            continue
+        sub_errors = resolve_substitutions(doc, root, read_cached)
+        if sub_errors:
+            errors.extend(sub_errors)
+            continue
+        item, item_errors = prepare_entity(
+            doc.body, source=doc.source, document=doc.index, location_key=key, doc=doc
+        )
+        if item is None:
+            errors.extend(item_errors)
+            continue
+        first = prepared.get(item.ref)
+        if first is not None:
+            errors.append(
+                doc.error(
+                    f"entity {item.ref} is defined twice (first in {first.source} document "
+                    f"{(first.document or 0) + 1}); this one is skipped",
+                    ("metadata", "name"),
+                    entity_ref=item.ref,
+                )
+            )
+            continue
+        prepared[item.ref] = item
+    errors = [
+        IngestError(
+            e.source, e.message, e.document, e.field, e.entity_ref, e.line, location_key=key
+        )
+        for e in errors
+    ]
+    with session_scope() as session:
+        conn = session.connection()
+        counts = _write(
+            conn,
+            key,
+            list(prepared.values()),
+            seen,
+            errors,
+            missing="orphan",
+            protected_sources=collected.incomplete,
+        )
+        _replace_errors(conn, key, errors)
+        _touch_location(conn, key, "\n".join(map(str, errors[:20])) or None)
+    summary.added, summary.updated = counts.added, counts.updated
+    summary.unchanged, summary.orphaned = counts.unchanged, counts.orphaned
+    summary.errors = errors
+    return summary
+
+
+def _touch_location(conn: Connection, key: str, error: str | None) -> None:
+    conn.execute(
+        update(_LOC).where(_LOC.c.target == key).values(last_refresh_at=utcnow(), last_error=error)
+    )
+
+
 def import_locations(targets: Sequence[str], *, actor: str = "cli") -> ImportSummary:
-    """Read files, directories and URLs (following Location entities) into the catalog."""
-    raise NotImplementedError
+    """Read files, directories and URLs (following Location entities) into the catalog.
+
+    Each target is one location (its own transaction); the summary adds them up. ``actor`` is
+    logged; registering a location for periodic refresh is ``locations.register_location``.
+    """
+    summary = ImportSummary()
+    with Reader() as reader:
+        for target in targets:
+            key = normalise_target(target)
+            log.info("catalog import of %s by %s", key, actor)
+            summary.merge(_ingest_location(key, reader))
+    return summary
 
 
 def apply_provider_entities(
     session: Session, provider_key: str, entities: list[dict[str, Any]], *, dry_run: bool = False
 ) -> ApplyResult:
-    """Full-mutation upsert for an entity provider (e.g. LDAP org sync)."""
-    raise NotImplementedError
+    """Full-mutation upsert for an entity provider (e.g. LDAP org sync).
+
+    Entities earlier applied under ``provider_key`` and absent from ``entities`` are removed;
+    unchanged ones cause no row write. Invalid entities are reported in ``errors`` (and stored as
+    catalog errors unless ``dry_run``) and, if they existed before, are kept as they were.
+    Runs in the caller's session/transaction.
+    """
+    key = PROVIDER_PREFIX + provider_key
+    result = ApplyResult()
+    prepared: dict[str, Prepared] = {}
+    seen: set[str] = set()
+    errors: list[IngestError] = []
+    for i, body in enumerate(entities):
+        ref = _ref_or_none(body)
+        if ref:
+            seen.add(ref)
+        item, item_errors = prepare_entity(body, source=key, document=i, location_key=key)
+        if item is None:
+            errors.extend(item_errors)
+        elif item.ref in prepared:
+            errors.append(IngestError(key, f"entity {item.ref} is given twice", i, None, item.ref))
+        else:
+            prepared[item.ref] = item
+    conn = session.connection()
+    counts = _write(
+        conn, key, list(prepared.values()), seen, errors, missing="delete", dry_run=dry_run
+    )
+    if not dry_run:
+        _replace_errors(conn, key, errors)
+    result.added, result.updated, result.unchanged = counts.added, counts.updated, counts.unchanged
+    result.removed, result.removed_refs = len(counts.removed_refs), counts.removed_refs
+    result.errors = errors
+    return result
 
 
-def purge_orphans() -> int:
+def purge_orphans(*, now: Any = None) -> int:
     """Delete entities orphaned longer than ``settings.catalog_orphan_grace_hours``."""
-    raise NotImplementedError
+    cutoff = (now or utcnow()) - timedelta(hours=get_settings().catalog_orphan_grace_hours)
+    with session_scope() as session:
+        conn = session.connection()
+        uids = list(
+            conn.execute(
+                select(_E.c.uid).where(_E.c.status == "orphaned", _E.c.orphaned_at < cutoff)
+            ).scalars()
+        )
+        for chunk in _chunks(uids):
+            _delete_entities(conn, chunk)
+    if uids:
+        log.info("purged %d orphaned catalog entities", len(uids))
+    return len(uids)
