@@ -1,0 +1,36 @@
+"""Password sign-in backends by auth mode (``ldap`` registers itself here).
+
+An authenticator takes a user name and a password and returns the ``Principal`` (raising
+``Unauthenticated`` on bad credentials). The sign-in page shows a password form whenever the
+configured auth mode has one registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pinconsole.access.principal import Principal
+from pinconsole.errors import Unauthenticated
+
+Authenticator = Callable[[str, str], Principal]
+
+_AUTHENTICATORS: dict[str, Authenticator] = {}
+
+
+def register_authenticator(mode: str, authenticate: Authenticator) -> None:
+    """Make ``authenticate`` the password check of auth mode ``mode`` (last one wins)."""
+    _AUTHENTICATORS[mode] = authenticate
+
+
+def get_authenticator(mode: str) -> Authenticator | None:
+    return _AUTHENTICATORS.get(mode)
+
+
+def authenticate(mode: str, username: str, password: str) -> Principal:
+    """Check a password with the backend of ``mode``; ``Unauthenticated`` when none or wrong."""
+    backend = get_authenticator(mode)
+    if backend is None:
+        raise Unauthenticated(f"auth mode {mode!r} has no password sign-in")
+    if not username.strip() or not password:
+        raise Unauthenticated("user name and password are required")
+    return backend(username.strip(), password)
