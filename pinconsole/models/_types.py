@@ -12,4 +12,5 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Aware UTC now: sqlmodel's UTCDateTime columns refuse naive datetimes."""
+    return datetime.now(UTC)
