@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pinconsole.catalog.api import router as catalog_api
 from pinconsole.catalog.cli import app as catalog_cli
 from pinconsole.plugins.base import Job, Plugin
 from pinconsole.settings import get_settings
@@ -23,7 +24,7 @@ plugin = Plugin(
     name="catalog",
     description="Backstage-compatible software catalog",
     pages=[],
-    api_routers=[],
+    api_routers=[catalog_api],
     entity_tabs=[],
     cli={"catalog": catalog_cli},
     jobs=[

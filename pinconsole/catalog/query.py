@@ -25,7 +25,7 @@ from sqlmodel import Session
 from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
 from pinconsole.db import session_scope
 from pinconsole.errors import Invalid, NotFound
-from pinconsole.models.catalog import Entity, EntityTag, Relation
+from pinconsole.models.catalog import CatalogError, Entity, EntityTag, Relation
 
 __all__ = [
     "FACET_FIELDS",
@@ -34,6 +34,8 @@ __all__ = [
     "EntityFilter",
     "EntityPage",
     "RelatedEntity",
+    "catalog_errors",
+    "entities_by_refs",
     "entity_summary",
     "entity_url",
     "facet_counts",
@@ -41,6 +43,8 @@ __all__ = [
     "get_entity_by_ref",
     "home_summary",
     "list_entities",
+    "ref_for_uid",
+    "refs_for_location",
     "relations_of",
     "search_everything",
     "team_view",
@@ -408,6 +412,53 @@ def get_entity(
     return get_entity_by_ref(
         session, format_ref(kind, namespace, name), resolve_targets=resolve_targets
     )
+
+
+def ref_for_uid(session: Session, uid: str) -> str | None:
+    return session.exec(select(Entity.ref).where(Entity.uid == uid)).scalar()  # type: ignore[call-overload]
+
+
+def refs_for_location(session: Session, location_key: str) -> list[str]:
+    """Refs of the entities a registered location produced (after the write side imported it)."""
+    stmt = select(Entity.ref).where(Entity.location_key == location_key).order_by(Entity.ref)
+    return list(session.exec(stmt).scalars().all())  # type: ignore[call-overload]
+
+
+def entities_by_refs(session: Session, refs: Sequence[str]) -> list[Entity]:
+    if not refs:
+        return []
+    stmt = select(Entity).where(Entity.ref.in_(refs)).order_by(Entity.ref)  # type: ignore[attr-defined]
+    return _entities(session, stmt)
+
+
+def catalog_errors(
+    session: Session, *, location_key: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Ingestion errors, newest first, JSON-ready (``str(IngestError)`` style in ``text``)."""
+    stmt = select(CatalogError).order_by(CatalogError.at.desc(), CatalogError.id).limit(limit)  # type: ignore[attr-defined,union-attr]
+    if location_key:
+        stmt = stmt.where(CatalogError.location_key == location_key)
+    out = []
+    for err in session.exec(stmt).scalars().all():  # type: ignore[call-overload]
+        where = [err.source]
+        if err.document is not None:
+            where.append(f"document {err.document + 1}")
+        if err.field:
+            where.append(err.field)
+        out.append(
+            {
+                "id": err.id,
+                "locationKey": err.location_key,
+                "source": err.source,
+                "document": err.document,
+                "entityRef": err.entity_ref,
+                "field": err.field,
+                "message": err.message,
+                "at": err.at.isoformat() if err.at else None,
+                "text": ": ".join([*where, err.message]),
+            }
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- summaries
