@@ -305,7 +305,8 @@ def parse_providers(
         try:
             providers.append(LdapProviderConfig.model_validate({**data, "id": str(pid)}))
         except ValidationError as exc:
-            err = exc.errors()[0]
+            # In a union (paged: bool | {pageSize}), the deepest error is the helpful one.
+            err = max(exc.errors(), key=lambda e: len(_loc_path("", tuple(e["loc"]))))
             loc = _loc_path(where, tuple(err["loc"]))
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
