@@ -1,0 +1,63 @@
+# PinConsole's developer commands. The README's two commands are `make demo` and `make test`.
+#
+#   make demo         install, migrate, seed demo data, serve at http://localhost:3000
+#   make test         install, then run the whole suite (unit, PostgreSQL, slapd, browser)
+#   make test-fast    the suite without the browser tests (no frontend build)
+#   make test T="tests/unit -k refs"    any subset, arguments passed to pytest as they are
+#   make lint         ruff check and ruff format --check
+#   make bench        every benchmarks/*_bench.py
+#   make lock         regenerate requirements.lock from pyproject.toml
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 3000
+# Two workers on the usual two cores; browser tests stay together in one worker (xdist_group).
+PYTEST_WORKERS ?= 2
+T ?=
+
+export REFLEX_USE_NPM := 1
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: bootstrap demo serve test test-fast lint format bench lock screenshots settings-table
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+demo: bootstrap
+	$(VENV)/bin/pinconsole db upgrade
+	$(VENV)/bin/pinconsole demo seed
+	$(VENV)/bin/pinconsole serve --port $(PORT)
+
+serve: bootstrap
+	$(VENV)/bin/pinconsole serve --port $(PORT)
+
+test: bootstrap
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) $(T)
+
+test-fast: bootstrap
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not e2e" $(T)
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: bootstrap
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: bootstrap
+	@set -e; for f in benchmarks/*_bench.py; do \
+	  [ -e "$$f" ] || { echo "no benchmarks/*_bench.py yet"; break; }; \
+	  echo "== $$f"; $(PY) "$$f"; \
+	done
+
+lock:
+	$(PY) -m uv pip compile --quiet --python-version 3.11 pyproject.toml --extra test \
+	  -o requirements.lock
+
+screenshots: bootstrap
+	$(PY) scripts/screenshots.py
+
+settings-table: bootstrap
+	$(PY) scripts/settings_table.py --write
