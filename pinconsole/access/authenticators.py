@@ -8,9 +8,10 @@ configured auth mode has one registered.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pinconsole.access.principal import Principal
-from pinconsole.errors import Unauthenticated
+from pinconsole.errors import Invalid, Unauthenticated
 
 Authenticator = Callable[[str, str], Principal]
 
@@ -34,3 +35,15 @@ def authenticate(mode: str, username: str, password: str) -> Principal:
     if not username.strip() or not password:
         raise Unauthenticated("user name and password are required")
     return backend(username.strip(), password)
+
+
+def check_auth_mode(settings: Any) -> None:
+    """Refuse configurations that must not run: demo sign-in outside the embedded default."""
+    if settings.auth_mode == "demo" and not settings.is_embedded:
+        raise Invalid(
+            "auth_mode 'demo' lets anyone sign in as anyone and is allowed only on the embedded "
+            "SQLite database; set PINCONSOLE_AUTH_MODE=header (behind a trusted proxy) or ldap",
+            where="PINCONSOLE_AUTH_MODE",
+        )
+    if settings.auth_mode == "ldap" and get_authenticator("ldap") is None:
+        raise Invalid("auth_mode 'ldap' is set but no LDAP authenticator is installed")

