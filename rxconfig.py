@@ -12,6 +12,8 @@ _bin = str(Path(sys.executable).parent)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
+from pinconsole.components.theme import THEME  # noqa: E402  (the design system owns the theme)
+
 _redis = os.environ.get("PINCONSOLE_REDIS_URL")
 
 config = rx.Config(
@@ -23,5 +25,6 @@ config = rx.Config(
     api_url=os.environ.get("PINCONSOLE_API_URL", "http://localhost:8000"),
     redis_url=_redis,
     state_manager_mode="redis" if _redis else "disk",
+    plugins=[rx.plugins.RadixThemesPlugin(theme=THEME)],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -6,14 +6,14 @@ import reflex as rx
 
 from pinconsole.api.app import create_api
 from pinconsole.components.layout import shell
-from pinconsole.components.theme import APP_THEME, GLOBAL_STYLE
+from pinconsole.components.theme import GLOBAL_STYLE
 from pinconsole.jobs import run_scheduler
 from pinconsole.plugins import get_registry
 
 
 def create_app() -> rx.App:
     registry = get_registry()
-    app = rx.App(theme=APP_THEME, style=GLOBAL_STYLE, api_transformer=create_api(registry))
+    app = rx.App(style=GLOBAL_STYLE, api_transformer=create_api(registry))
     for page in registry.pages:
         app.add_page(
             shell(page),

@@ -1,6 +1,44 @@
-"""App-wide theme and global style (placeholder until the design system lands)."""
+"""App-wide theme (Radix Themes, wired in rxconfig.py) and global style.
+
+Red is the accent (primary buttons, the logo); grays are neutral; corners are generous.
+Light/dark follows the system until the user picks one with the top bar's toggle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
-APP_THEME = rx.theme(accent_color="red", gray_color="slate", radius="medium")
-GLOBAL_STYLE: dict = {}
+from pinconsole.components.tokens import COLOR, FONT_FAMILY, FONT_FAMILY_MONO
+
+THEME = rx.theme(
+    appearance="inherit",
+    accent_color="red",
+    gray_color="gray",
+    radius="large",
+    scaling="100%",
+    panel_background="solid",
+    has_background=True,
+)
+
+GLOBAL_STYLE: dict[str, Any] = {
+    "font_family": FONT_FAMILY,
+    "::selection": {"background": "var(--red-a5)"},
+    ".radix-themes": {
+        "--default-font-family": FONT_FAMILY,
+        "--heading-font-family": FONT_FAMILY,
+        "--code-font-family": FONT_FAMILY_MONO,
+        "--cursor-button": "pointer",
+        "--cursor-menu-item": "pointer",
+        "background": COLOR["background"],
+    },
+    ".pc-table-row:hover": {"background": "var(--gray-a2)"},
+    ".pc-table th": {"background": "transparent"},
+    ".pc-sort-button:focus-visible, .pc-nav-link:focus-visible": {
+        "outline": f"2px solid {COLOR['focus']}",
+        "outline_offset": "2px",
+        "border_radius": "8px",
+    },
+    "input[type=search]::-webkit-search-cancel-button": {"display": "none"},
+}

@@ -1,0 +1,102 @@
+"""Button and IconButton (Gestalt: red for the one primary action, gray for the rest)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import reflex as rx
+
+ButtonColor = Literal["red", "gray", "transparent", "dark", "blue"]
+ButtonSize = Literal["sm", "md", "lg"]
+
+# color -> (radix variant, radix color scheme, high contrast)
+_VARIANT: dict[str, tuple[str, str, bool]] = {
+    "red": ("solid", "red", False),
+    "gray": ("soft", "gray", True),
+    "transparent": ("ghost", "gray", True),
+    "dark": ("solid", "gray", True),
+    "blue": ("soft", "blue", False),
+}
+_SIZE = {"sm": "1", "md": "2", "lg": "3"}
+_ICON_PX = {"sm": 14, "md": 16, "lg": 18}
+
+
+def _wrap_href(comp: rx.Component, href: str | rx.Var | None, full_width: bool) -> rx.Component:
+    if href is None:
+        return comp
+    return rx.link(comp, href=href, underline="none", width="100%" if full_width else "auto")
+
+
+def button(
+    label: Any,
+    on_click: Any = None,
+    *,
+    color: ButtonColor = "gray",
+    size: ButtonSize = "md",
+    icon_start: str | None = None,
+    icon_end: str | None = None,
+    full_width: bool = False,
+    disabled: bool | rx.Var = False,
+    loading: bool | rx.Var = False,
+    href: str | rx.Var | None = None,
+    type: Literal["button", "submit"] = "button",
+    **props: Any,
+) -> rx.Component:
+    """A text button. ``color="red"`` is reserved for the page's main action."""
+    variant, scheme, contrast = _VARIANT[color]
+    children: list[Any] = []
+    if icon_start:
+        children.append(rx.icon(icon_start, size=_ICON_PX[size]))
+    children.append(label)
+    if icon_end:
+        children.append(rx.icon(icon_end, size=_ICON_PX[size]))
+    if on_click is not None:
+        props["on_click"] = on_click
+    comp = rx.button(
+        *children,
+        variant=variant,
+        color_scheme=scheme,
+        high_contrast=contrast,
+        size=_SIZE[size],
+        radius="full",
+        disabled=disabled,
+        loading=loading,
+        type=type,
+        width="100%" if full_width else "auto",
+        font_weight="600",
+        cursor="pointer",
+        **props,
+    )
+    return _wrap_href(comp, href, full_width)
+
+
+def icon_button(
+    icon: str,
+    on_click: Any = None,
+    *,
+    label: str,
+    color: ButtonColor = "transparent",
+    size: ButtonSize = "md",
+    disabled: bool | rx.Var = False,
+    href: str | rx.Var | None = None,
+    tooltip: bool = True,
+    **props: Any,
+) -> rx.Component:
+    """A round icon-only button; ``label`` is required (aria-label and tooltip)."""
+    variant, scheme, contrast = _VARIANT[color]
+    if on_click is not None:
+        props["on_click"] = on_click
+    comp = rx.icon_button(
+        rx.icon(icon, size=_ICON_PX[size] + 2),
+        variant=variant,
+        color_scheme=scheme,
+        high_contrast=contrast,
+        size=_SIZE[size],
+        radius="full",
+        disabled=disabled,
+        aria_label=label,
+        cursor="pointer",
+        **props,
+    )
+    comp = _wrap_href(comp, href, False)
+    return rx.tooltip(comp, content=label) if tooltip else comp
