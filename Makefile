@@ -33,10 +33,10 @@ serve: bootstrap
 	$(VENV)/bin/pinconsole serve --port $(PORT)
 
 test: bootstrap
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) $(T)
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(T)
 
 test-fast: bootstrap
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not e2e" $(T)
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e" $(T)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
