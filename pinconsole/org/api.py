@@ -1,0 +1,78 @@
+"""``GET /api/v1/org/syncs`` and the org-sync contribution to ``/api/v1/health``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from pinconsole.models._types import utcnow
+
+router = APIRouter(prefix="/org", tags=["org"])
+
+
+class SyncRun(BaseModel):
+    id: int
+    provider: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    users_added: int
+    users_updated: int
+    users_removed: int
+    groups_added: int
+    groups_updated: int
+    groups_removed: int
+    error: str | None
+    triggered_by: str
+
+
+class SyncPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[SyncRun]
+
+
+@router.get("/syncs", response_model=SyncPage, summary="Org sync history, newest first")
+def list_syncs(limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0)) -> SyncPage:
+    from pinconsole.org.sync import list_runs
+
+    rows, total = list_runs(limit, offset)
+    items = [SyncRun.model_validate(r, from_attributes=True) for r in rows]
+    return SyncPage(total=total, limit=limit, offset=offset, items=items)
+
+
+def org_health() -> dict[str, Any]:
+    """ok when the last sync succeeded and is recent; degraded when it failed or is overdue."""
+    from pinconsole.org.sync import last_run, sync_interval_seconds
+    from pinconsole.settings import get_settings
+
+    if not get_settings().org_config:
+        return {"status": "ok", "configured": False}
+    last = last_run()
+    last_ok = last_run("ok")
+    body: dict[str, Any] = {"configured": True}
+    if last is not None:
+        body["last_run"] = {
+            "id": last.id,
+            "status": last.status,
+            "started_at": last.started_at.isoformat(),
+            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "error": last.error,
+        }
+    if last_ok is not None and last_ok.finished_at:
+        body["last_success_at"] = last_ok.finished_at.isoformat()
+    finished = last_ok.finished_at if last_ok else None
+    if finished is not None and finished.tzinfo is None:
+        from datetime import UTC
+
+        finished = finished.replace(tzinfo=UTC)
+    overdue = finished is None or utcnow() - finished > timedelta(
+        seconds=2 * sync_interval_seconds()
+    )
+    failed = last is not None and last.status == "failed"
+    body["status"] = "degraded" if (failed or overdue) else "ok"
+    return body

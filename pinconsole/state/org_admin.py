@@ -1,0 +1,124 @@
+"""State of /admin/org: one page of sync history and the admins' "Sync now".
+
+The sync itself runs in a background task (in a worker thread: ldap3 and the database calls
+block), holding the state lock only to flip ``syncing`` and to publish the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from pinconsole.state.base import AppState
+
+PAGE_SIZE = 20
+_STATUS_TYPE = {"ok": "success", "failed": "error", "running": "info"}
+
+
+def _row(run: Any) -> dict[str, str]:
+    took = ""
+    if run.finished_at is not None:
+        took = f"{(run.finished_at - run.started_at).total_seconds():.1f} s"
+    return {
+        "id": str(run.id),
+        "started": f"{run.started_at:%Y-%m-%d %H:%M:%S} UTC",
+        "took": took,
+        "status": run.status,
+        "status_type": _STATUS_TYPE.get(run.status, "neutral"),
+        "users": f"+{run.users_added} ~{run.users_updated} -{run.users_removed}",
+        "groups": f"+{run.groups_added} ~{run.groups_updated} -{run.groups_removed}",
+        "by": run.triggered_by,
+        "error": run.error or "",
+    }
+
+
+def _load_page(page: int) -> tuple[list[dict[str, str]], int, bool]:
+    from pinconsole.org.sync import list_runs
+    from pinconsole.settings import get_settings
+
+    runs, total = list_runs(PAGE_SIZE, page * PAGE_SIZE)
+    return [_row(r) for r in runs], total, bool(get_settings().org_config)
+
+
+def _sync_as(user_name: str) -> tuple[str, str]:
+    """Authorize and run one sync; returns (message, callout type)."""
+    from pinconsole.access import Resource, authorize, resolve_principal
+    from pinconsole.errors import Conflict, DomainError
+    from pinconsole.org.sync import sync_org
+
+    principal = resolve_principal(user_name)
+    try:
+        authorize(principal, "admin.org.sync", Resource("org", "org:ldap"))
+        run = sync_org(triggered_by=principal.name)
+    except Conflict:
+        return "A sync is already running; its result will appear below.", "info"
+    except DomainError as exc:
+        return str(exc), "error"
+    if run.status != "ok":
+        return f"The sync failed: {run.error}", "error"
+    row = _row(run)
+    return f"Synced in {row['took']}: users {row['users']}, groups {row['groups']}.", "success"
+
+
+class OrgAdminState(AppState):
+    """Sync history (one page) and the sync-now action."""
+
+    rows: list[dict[str, str]] = []
+    page: int = 0
+    total: int = 0
+    configured: bool = True
+    syncing: bool = False
+    message: str = ""
+    message_type: str = "info"
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return (self.page + 1) * PAGE_SIZE < self.total
+
+    @rx.var
+    def page_label(self) -> str:
+        if not self.total:
+            return ""
+        first = self.page * PAGE_SIZE + 1
+        return f"{first}-{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,}"
+
+    @rx.event
+    async def load(self) -> None:
+        self.rows, self.total, self.configured = await asyncio.to_thread(_load_page, self.page)
+
+    @rx.event
+    async def next_page(self) -> None:
+        if self.has_next:
+            self.page += 1
+            await self.load()
+
+    @rx.event
+    async def prev_page(self) -> None:
+        if self.page > 0:
+            self.page -= 1
+            await self.load()
+
+    @rx.event(background=True)
+    async def sync_now(self) -> None:
+        async with self:
+            if self.syncing:
+                return
+            self.syncing = True
+            self.message = ""
+            user = self.user_name
+            self.page = 0
+        try:
+            message, kind = await asyncio.to_thread(_sync_as, user)
+        except Exception as exc:  # never leave the button spinning
+            message, kind = f"The sync could not run: {exc}", "error"
+        rows, total, configured = await asyncio.to_thread(_load_page, 0)
+        async with self:
+            self.syncing = False
+            self.message, self.message_type = message, kind
+            self.rows, self.total, self.configured = rows, total, configured
