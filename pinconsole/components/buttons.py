@@ -71,7 +71,7 @@ def button(
 
 
 def icon_button(
-    icon: str,
+    icon: str | rx.Component,
     on_click: Any = None,
     *,
     label: str,
@@ -82,12 +82,15 @@ def icon_button(
     tooltip: bool = True,
     **props: Any,
 ) -> rx.Component:
-    """A round icon-only button; ``label`` is required (aria-label and tooltip)."""
+    """A round icon-only button; ``label`` is required (aria-label and tooltip).
+
+    ``icon`` is a lucide name, or a component (e.g. ``rx.color_mode_cond(icon_a, icon_b)``).
+    """
     variant, scheme, contrast = _VARIANT[color]
     if on_click is not None:
         props["on_click"] = on_click
     comp = rx.icon_button(
-        rx.icon(icon, size=_ICON_PX[size] + 2),
+        rx.icon(icon, size=_ICON_PX[size] + 2) if isinstance(icon, str) else icon,
         variant=variant,
         color_scheme=scheme,
         high_contrast=contrast,

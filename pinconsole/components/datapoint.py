@@ -20,9 +20,7 @@ def _trend(value: float | rx.Var, sentiment: Sentiment) -> rx.Component:
         pct: Any = rx.cond(up, num, -num).to_string() + "%"  # type: ignore[operator]
         if sentiment == "auto":
             color: Any = rx.cond(num == 0, COLOR["text_subtle"], rx.cond(up, "g", "b"))
-            color = rx.match(
-                color, ("g", COLOR["success_text"]), ("b", COLOR["error_text"]), color
-            )
+            color = rx.match(color, ("g", COLOR["success_text"]), ("b", COLOR["error_text"]), color)
         else:
             color = _SENTIMENT_COLOR[sentiment]
     else:

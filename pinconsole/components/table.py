@@ -66,9 +66,12 @@ def _header_cell(col: Column, sort_by: Any, sort_desc: Any, on_sort: Any) -> rx.
     if not (col.sortable and on_sort is not None):
         return rx.table.column_header_cell(col.label, **style)
     active = _is_active(sort_by, col.key)
-    aria_sort: Any = rx.cond(
-        active, rx.cond(sort_desc, "descending", "ascending"), "none"
-    ) if isinstance(active, rx.Var) else ("descending" if sort_desc else "ascending") if active else "none"
+    if isinstance(active, rx.Var):
+        aria_sort: Any = rx.cond(active, rx.cond(sort_desc, "descending", "ascending"), "none")
+    elif active:
+        aria_sort = rx.cond(sort_desc, "descending", "ascending")
+    else:
+        aria_sort = "none"
     return rx.table.column_header_cell(
         rx.el.button(
             col.label,
@@ -112,7 +115,12 @@ def pagination(
 ) -> rx.Component:
     """Previous/next controls with a label such as "51-100 of 2,314" (works with cursors)."""
     return rx.flex(
-        rx.text(label or "", as_="span", font_size=FONT_SIZE["100"], color=COLOR["text_subtle"]),
+        rx.text(
+            label if label is not None else "",
+            as_="span",
+            font_size=FONT_SIZE["100"],
+            color=COLOR["text_subtle"],
+        ),
         rx.flex(
             icon_button(
                 "chevron-left",

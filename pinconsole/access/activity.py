@@ -1,0 +1,55 @@
+"""Recent activity for the home page: the newest audit rows, ready to show.
+
+Reads through ``list_audit`` (the one audit reader); adds a human "5 min ago" and a short
+sentence so the state stays thin.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from pinconsole.access.audit import list_audit
+from pinconsole.models import AuditEvent
+
+
+def time_ago(at: datetime, now: datetime | None = None) -> str:
+    """``"just now"``, ``"5 min ago"``, ``"3 h ago"``, ``"2 d ago"``, then the date."""
+    now = now or datetime.now(UTC)
+    if at.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC
+        at = at.replace(tzinfo=UTC)
+    seconds = max(0, int((now - at).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    if seconds < 7 * 86400:
+        return f"{seconds // 86400} d ago"
+    return at.strftime("%b %d, %Y").replace(" 0", " ")
+
+
+def activity_item(event: AuditEvent, now: datetime | None = None) -> dict[str, Any]:
+    """One audit row as a JSON-ready dict for the home page's activity list."""
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+    return {
+        "id": event.id,
+        "at": at.isoformat(),
+        "ago": time_ago(at, now),
+        "actor": event.actor,
+        "action": event.action,
+        "verb": event.action.replace("_", " ").replace(".", " "),
+        "target": event.target,
+        "outcome": event.outcome,
+        "detail": event.detail,
+    }
+
+
+def recent_activity(limit: int = 10, *, session: Session | None = None) -> list[dict[str, Any]]:
+    """The newest ``limit`` audit events (all actors), newest first."""
+    rows, _total = list_audit(limit=max(1, limit), session=session)
+    now = datetime.now(UTC)
+    return [activity_item(e, now) for e in rows]
