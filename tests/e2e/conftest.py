@@ -101,8 +101,15 @@ def _seed(env: dict[str, str], log: Any) -> None:
     if not _module_exists("pinconsole.demo.seed"):
         log.write(b"e2e: pinconsole.demo.seed does not exist yet, console runs unseeded\n")
         return
-    subprocess.run([sys.executable, "-m", "pinconsole.cli", "demo", "seed"], cwd=ROOT, env=env, check=True, stdout=log,
-                   stderr=subprocess.STDOUT, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pinconsole.cli", "demo", "seed"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        timeout=600,
+    )
 
 
 def _websocket_ready(port: int) -> bool:
@@ -124,8 +131,9 @@ def _wait_ready(console: Console, port: int) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if console.process.poll() is not None:
-            pytest.fail(f"PinConsole exited with {console.process.returncode}:\n"
-                        f"{console.log_tail()}")
+            pytest.fail(
+                f"PinConsole exited with {console.process.returncode}:\n{console.log_tail()}"
+            )
         with contextlib.suppress(httpx.HTTPError):
             page = httpx.get(console.url + "/", timeout=5)
             ping = httpx.get(console.url + "/ping", timeout=5)
@@ -178,22 +186,47 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     env.pop("PINCONSOLE_REDIS_URL", None)
     log_path = data_dir / "console.log"
     with log_path.open("wb") as log:
-        subprocess.run([sys.executable, "-c",
-                        "import sys; from pinconsole.migrations import upgrade_database;"
-                        " upgrade_database(sys.argv[1])", database_url],
-                       cwd=ROOT, env=env, check=True, stdout=log, stderr=subprocess.STDOUT,
-                       timeout=300)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pinconsole.migrations import upgrade_database;"
+                " upgrade_database(sys.argv[1])",
+                database_url,
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+        )
         _seed(env, log)
         if _has_cli_command("serve"):
             command = [sys.executable, "-m", "pinconsole.cli", "serve", "--port", str(port)]
         else:
-            command = [str(VENV_BIN / "reflex"), "run", "--env", "prod", "--single-port",
-                       "--frontend-port", str(port), "--backend-port", str(port)]
+            command = [
+                str(VENV_BIN / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+            ]
         log.write(f"e2e: {' '.join(command)}\n".encode())
         log.flush()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     running = Console(url, data_dir, database_url, log_path, process)
     try:
         _wait_ready(running, port)
