@@ -1,0 +1,1 @@
+"""Demo data: a generated organisation fed through the same paths users take."""
