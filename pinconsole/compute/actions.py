@@ -1,0 +1,302 @@
+"""What people do to workloads: scale, restart, pause/resume, edit PinScaler schedules.
+
+Each action passes ``tenancy.authorize_workload`` (owning team or admin; denials audited), writes
+to the cluster carrying the resourceVersion the caller saw (or the one just read), and records
+an audit row with before/after. A Kubernetes 409 becomes ``Conflict`` and a 403 ``Forbidden``;
+in both cases nothing changed, and the attempt is audited with outcome ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from croniter import croniter
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from pinconsole.access.audit import record
+from pinconsole.access.principal import Principal
+from pinconsole.compute.cache import GROUP, VERSION
+from pinconsole.compute.clusters import ClusterManager, get_manager
+from pinconsole.compute.tenancy import authorize_workload
+from pinconsole.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+
+RESTARTED_AT = "pinconsole.io/restartedAt"
+_DURATION = re.compile(r"^(?=.)([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
+
+
+def _message(exc: ApiException) -> str:
+    try:
+        return str(json.loads(exc.body or "{}").get("message") or exc.reason)
+    except ValueError:
+        return str(exc.reason)
+
+
+def _translate(exc: Exception, what: str) -> DomainError:
+    if isinstance(exc, ApiException):
+        if exc.status == 409:
+            return Conflict(
+                f"{what} was changed by someone else since it was loaded; nothing was changed. "
+                "Reload and try again."
+            )
+        if exc.status == 403:
+            return Forbidden(f"the cluster refused to change {what}: {_message(exc)}")
+        if exc.status == 404:
+            return NotFound(f"{what} no longer exists")
+        if exc.status == 422:
+            return Invalid(_message(exc), where=what)
+        return Unavailable(f"the cluster failed to change {what}: {exc.status} {_message(exc)}")
+    return Unavailable(f"the cluster could not be reached to change {what}: {exc}")
+
+
+def _write(
+    principal: Principal,
+    action: str,
+    cluster: str,
+    namespace: str,
+    name: str,
+    plural: str,
+    change: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]],
+    resource_version: str | None,
+    manager: ClusterManager | None,
+    *,
+    scale: bool = False,
+) -> dict[str, Any]:
+    """Authorize, read, patch with the resourceVersion, audit. ``change(obj)`` returns
+    ``(patch, before, after)``."""
+    kind = "pinapp" if plural == "pinapps" else "pinscaler"
+    resource = authorize_workload(principal, action, cluster, namespace, name, kind)
+    cache = (manager or get_manager()).get(cluster)
+    api = client.CustomObjectsApi(cache.api())
+    what = f"{kind} {namespace}/{name}"
+    try:
+        current = api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        patch, before, after = change(current)
+        rv = resource_version or current["metadata"]["resourceVersion"]
+        patch.setdefault("metadata", {})["resourceVersion"] = rv
+        if scale:
+            result = api.patch_namespaced_custom_object_scale(
+                GROUP, VERSION, namespace, plural, name, patch
+            )
+        else:
+            result = api.patch_namespaced_custom_object(
+                GROUP, VERSION, namespace, plural, name, patch
+            )
+    except DomainError:
+        raise
+    except Exception as exc:
+        error = _translate(exc, what)
+        record(
+            None,
+            actor=principal,
+            action=action,
+            target=resource.ref,
+            outcome="error",
+            detail=f"{error.title}: {error.message}",
+        )
+        raise error from exc
+    record(None, actor=principal, action=action, target=resource.ref, before=before, after=after)
+    return result
+
+
+def scale_pinapp(
+    principal: Principal,
+    cluster: str,
+    namespace: str,
+    name: str,
+    replicas: int,
+    *,
+    resource_version: str | None = None,
+    manager: ClusterManager | None = None,
+) -> dict[str, Any]:
+    """Set a PinApp's replicas through its scale subresource."""
+    if not isinstance(replicas, int) or replicas < 0 or replicas > 1000:
+        raise Invalid("replicas must be a whole number from 0 to 1000", where="replicas")
+
+    def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
+        old = (obj.get("spec") or {}).get("replicas")
+        return {"spec": {"replicas": replicas}}, {"replicas": old}, {"replicas": replicas}
+
+    return _write(
+        principal,
+        "pinapp.scale",
+        cluster,
+        namespace,
+        name,
+        "pinapps",
+        change,
+        resource_version,
+        manager,
+        scale=True,
+    )
+
+
+def restart_pinapp(
+    principal: Principal,
+    cluster: str,
+    namespace: str,
+    name: str,
+    *,
+    resource_version: str | None = None,
+    manager: ClusterManager | None = None,
+) -> dict[str, Any]:
+    """Roll every pod, like ``kubectl rollout restart``: stamp the pod template annotation."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
+        old = (
+            (((obj.get("spec") or {}).get("template") or {}).get("metadata") or {})
+            .get("annotations", {})
+            .get(RESTARTED_AT)
+        )
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        return patch, {RESTARTED_AT: old}, {RESTARTED_AT: stamp}
+
+    return _write(
+        principal,
+        "pinapp.restart",
+        cluster,
+        namespace,
+        name,
+        "pinapps",
+        change,
+        resource_version,
+        manager,
+    )
+
+
+def set_paused(
+    principal: Principal,
+    cluster: str,
+    namespace: str,
+    name: str,
+    paused: bool,
+    *,
+    resource_version: str | None = None,
+    manager: ClusterManager | None = None,
+) -> dict[str, Any]:
+    """Pause (the controller stops reconciling pods) or resume a PinApp."""
+
+    def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
+        old = bool((obj.get("spec") or {}).get("paused"))
+        return {"spec": {"paused": paused}}, {"paused": old}, {"paused": paused}
+
+    action = "pinapp.pause" if paused else "pinapp.resume"
+    return _write(
+        principal, action, cluster, namespace, name, "pinapps", change, resource_version, manager
+    )
+
+
+def pause_pinapp(principal: Principal, cluster: str, namespace: str, name: str, **kw: Any) -> dict:
+    return set_paused(principal, cluster, namespace, name, True, **kw)
+
+
+def resume_pinapp(principal: Principal, cluster: str, namespace: str, name: str, **kw: Any) -> dict:
+    return set_paused(principal, cluster, namespace, name, False, **kw)
+
+
+def scale_pinscaler(
+    principal: Principal,
+    cluster: str,
+    namespace: str,
+    name: str,
+    min_replicas: int,
+    max_replicas: int,
+    *,
+    resource_version: str | None = None,
+    manager: ClusterManager | None = None,
+) -> dict[str, Any]:
+    """Set a PinScaler's min and max replicas (min <= max, as the CRD's CEL rule demands)."""
+    if min_replicas < 0 or max_replicas < 1:
+        raise Invalid("minReplicas must be >= 0 and maxReplicas >= 1", where="replicas")
+    if min_replicas > max_replicas:
+        raise Invalid("minReplicas must be less than or equal to maxReplicas", where="minReplicas")
+
+    def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
+        spec = obj.get("spec") or {}
+        before = {"minReplicas": spec.get("minReplicas"), "maxReplicas": spec.get("maxReplicas")}
+        after = {"minReplicas": min_replicas, "maxReplicas": max_replicas}
+        return {"spec": dict(after)}, before, after
+
+    return _write(
+        principal,
+        "pinscaler.scale",
+        cluster,
+        namespace,
+        name,
+        "pinscalers",
+        change,
+        resource_version,
+        manager,
+    )
+
+
+def validate_schedules(schedules: list[dict[str, Any]], max_replicas: int | None = None) -> list:
+    """Check cron (croniter), duration (``10h``, ``90m``, ``1h30m``) and minReplicas; return the
+    normalised list or raise ``Invalid`` naming the schedule and field."""
+    cleaned = []
+    for i, item in enumerate(schedules):
+        where = f"schedules[{i}]"
+        cron = str(item.get("cron", "")).strip()
+        if len(cron.split()) != 5 or not croniter.is_valid(cron):
+            raise Invalid(f"{cron!r} is not a five-field cron expression", where=f"{where}.cron")
+        duration = str(item.get("duration", "")).strip()
+        if not _DURATION.match(duration):
+            raise Invalid(
+                f"{duration!r} is not a duration like 10h or 1h30m", where=f"{where}.duration"
+            )
+        try:
+            min_replicas = int(item.get("minReplicas"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise Invalid(
+                "minReplicas must be a whole number", where=f"{where}.minReplicas"
+            ) from None
+        if min_replicas < 0 or (max_replicas is not None and min_replicas > max_replicas):
+            raise Invalid(
+                f"minReplicas must be between 0 and maxReplicas ({max_replicas})",
+                where=f"{where}.minReplicas",
+            )
+        entry = {"cron": cron, "duration": duration, "minReplicas": min_replicas}
+        if item.get("name"):
+            entry = {"name": str(item["name"]), **entry}
+        cleaned.append(entry)
+    return cleaned
+
+
+def set_schedules(
+    principal: Principal,
+    cluster: str,
+    namespace: str,
+    name: str,
+    schedules: list[dict[str, Any]],
+    *,
+    resource_version: str | None = None,
+    manager: ClusterManager | None = None,
+) -> dict[str, Any]:
+    """Replace a PinScaler's schedules (validated before anything is sent)."""
+    validate_schedules(schedules)
+
+    def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
+        spec = obj.get("spec") or {}
+        cleaned = validate_schedules(schedules, spec.get("maxReplicas"))
+        return (
+            {"spec": {"schedules": cleaned}},
+            {"schedules": spec.get("schedules", [])},
+            {"schedules": cleaned},
+        )
+
+    return _write(
+        principal,
+        "pinscaler.schedules",
+        cluster,
+        namespace,
+        name,
+        "pinscalers",
+        change,
+        resource_version,
+        manager,
+    )
