@@ -9,17 +9,19 @@ from pinconsole.components.layout import shell
 from pinconsole.components.theme import GLOBAL_STYLE
 from pinconsole.jobs import run_scheduler
 from pinconsole.plugins import get_registry
+from pinconsole.state.base import guarded_on_load, refuse_unsafe_auth
 
 
 def create_app() -> rx.App:
     registry = get_registry()
+    refuse_unsafe_auth()
     app = rx.App(style=GLOBAL_STYLE, api_transformer=create_api(registry))
     for page in registry.pages:
         app.add_page(
             shell(page),
             route=page.route,
             title=f"{page.title} · PinConsole",
-            on_load=page.on_load,
+            on_load=guarded_on_load(page.route, page.on_load, admin_only=page.admin_only),
         )
     app.register_lifespan_task(run_scheduler)
     return app

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     session_secret: str = Field(
         default="change-me", description="Secret for signing session cookies"
     )
+    session_max_age_hours: int = Field(
+        default=168, description="A UI sign-in (demo, ldap) lasts this long"
+    )
+    signout_url: str | None = Field(
+        default=None, description="Header mode: where Sign out sends the browser (the proxy's)"
+    )
     catalog_locations: list[str] = Field(
         default_factory=list, description="Catalog files/URLs refreshed on a schedule"
     )

@@ -7,6 +7,7 @@ configured auth mode has one registered.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,9 @@ from pinconsole.errors import Invalid, Unauthenticated
 Authenticator = Callable[[str, str], Principal]
 
 _AUTHENTICATORS: dict[str, Authenticator] = {}
+
+# The client (IP address) of the sign-in attempt being checked, for backends that rate-limit.
+current_client: contextvars.ContextVar[str] = contextvars.ContextVar("signin_client", default="")
 
 
 def register_authenticator(mode: str, authenticate: Authenticator) -> None:
@@ -27,14 +31,22 @@ def get_authenticator(mode: str) -> Authenticator | None:
     return _AUTHENTICATORS.get(mode)
 
 
-def authenticate(mode: str, username: str, password: str) -> Principal:
-    """Check a password with the backend of ``mode``; ``Unauthenticated`` when none or wrong."""
+def authenticate(mode: str, username: str, password: str, *, client: str = "") -> Principal:
+    """Check a password with the backend of ``mode``; ``Unauthenticated`` when none or wrong.
+
+    Blocking (a backend may bind to LDAP): call it from a worker thread. ``client`` is readable
+    by the backend as ``current_client.get()`` during the call.
+    """
     backend = get_authenticator(mode)
     if backend is None:
         raise Unauthenticated(f"auth mode {mode!r} has no password sign-in")
     if not username.strip() or not password:
         raise Unauthenticated("user name and password are required")
-    return backend(username.strip(), password)
+    token = current_client.set(client)
+    try:
+        return backend(username.strip(), password)
+    finally:
+        current_client.reset(token)
 
 
 def check_auth_mode(settings: Any) -> None:

@@ -129,7 +129,7 @@ def create_api(registry: Registry) -> FastAPI:
     api = FastAPI(
         title="PinConsole API",
         version=pinconsole.__version__,
-        docs_url="/api/docs",
+        docs_url="/api/v1/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )

@@ -16,6 +16,7 @@ ENTRY_POINT_GROUP = "pinconsole.plugins"
 # Built-in features register exactly like external ones; only their discovery differs.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "pinconsole.core_plugin:plugin",
+    "pinconsole.access.plugin:plugin",
     "pinconsole.catalog.plugin:plugin",
     "pinconsole.org.plugin:plugin",
     "pinconsole.compute.plugin:plugin",

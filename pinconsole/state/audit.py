@@ -1,0 +1,153 @@
+"""``/admin/audit`` state: filters, one page of rows, the row opened in the detail dialog."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import reflex as rx
+
+from pinconsole.access.audit import AuditFilter, list_audit
+from pinconsole.models import AuditEvent
+from pinconsole.state.base import AppState
+
+PAGE_SIZE = 25
+FILTER_KEYS = ("actor", "action", "target", "outcome")
+
+
+def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """A one-line summary of what changed (keys whose value differs)."""
+    b, a = before or {}, after or {}
+    keys = [k for k in sorted(set(b) | set(a)) if b.get(k) != a.get(k)]
+    if not keys:
+        return ""
+    shown = ", ".join(keys[:4])
+    return shown + (f" +{len(keys) - 4}" if len(keys) > 4 else "")
+
+
+def _row(event: AuditEvent) -> dict[str, str]:
+    return {
+        "id": str(event.id),
+        "at": event.at.strftime("%Y-%m-%d %H:%M:%S"),
+        "actor": event.actor,
+        "action": event.action,
+        "target": event.target,
+        "outcome": event.outcome,
+        "detail": event.detail,
+        "change": _change(event.before, event.after),
+        "before": json.dumps(event.before, indent=2, sort_keys=True) if event.before else "",
+        "after": json.dumps(event.after, indent=2, sort_keys=True) if event.after else "",
+    }
+
+
+class AuditState(AppState):
+    actor: str = ""
+    action: str = ""
+    target: str = ""
+    outcome: str = ""
+    page: int = 0
+    total: int = 0
+    rows: list[dict[str, str]] = []
+    loading: bool = False
+    selected: dict[str, str] = {}
+    detail_open: bool = False
+
+    @rx.var
+    def page_label(self) -> str:
+        if not self.total:
+            return "No events"
+        first = self.page * PAGE_SIZE + 1
+        last = min(self.total, first + PAGE_SIZE - 1)
+        return f"{first:,}-{last:,} of {self.total:,}"
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return (self.page + 1) * PAGE_SIZE < self.total
+
+    @rx.var
+    def filtered(self) -> bool:
+        return any((self.actor, self.action, self.target, self.outcome))
+
+    async def _fetch(self) -> None:
+        if not self.is_admin:
+            self.rows, self.total = [], 0
+            return
+        self.loading = True
+        flt = AuditFilter(
+            actor=self.actor, action=self.action, target=self.target, outcome=self.outcome
+        )
+        events, total = await asyncio.to_thread(
+            list_audit, flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
+        )
+        if events == [] and total and self.page:
+            # The page ran past the end (rows were filtered away): go to the last page.
+            self.page = max(0, (total - 1) // PAGE_SIZE)
+            events, total = await asyncio.to_thread(
+                list_audit, flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
+            )
+        self.rows = [_row(e) for e in events]
+        self.total = total
+        self.loading = False
+
+    @rx.event
+    async def load(self):  # type: ignore[no-untyped-def]
+        """Filters may come from the URL (``?target=component:default/x``) for deep links."""
+        params = self.router.url.query_parameters
+        for key in FILTER_KEYS:
+            setattr(self, key, params.get(key, ""))
+        self.page = 0
+        self.detail_open = False
+        await self._fetch()
+
+    async def _set_filter(self, key: str, value: str) -> None:
+        setattr(self, key, "" if value == "all" and key == "outcome" else value.strip())
+        self.page = 0
+        await self._fetch()
+
+    @rx.event
+    async def set_actor(self, value: str):  # type: ignore[no-untyped-def]
+        await self._set_filter("actor", value)
+
+    @rx.event
+    async def set_action(self, value: str):  # type: ignore[no-untyped-def]
+        await self._set_filter("action", value)
+
+    @rx.event
+    async def set_target(self, value: str):  # type: ignore[no-untyped-def]
+        await self._set_filter("target", value)
+
+    @rx.event
+    async def set_outcome(self, value: str):  # type: ignore[no-untyped-def]
+        await self._set_filter("outcome", value)
+
+    @rx.event
+    async def clear_filters(self):  # type: ignore[no-untyped-def]
+        self.actor = self.action = self.target = self.outcome = ""
+        self.page = 0
+        await self._fetch()
+
+    @rx.event
+    async def next_page(self):  # type: ignore[no-untyped-def]
+        if self.has_next:
+            self.page += 1
+            await self._fetch()
+
+    @rx.event
+    async def prev_page(self):  # type: ignore[no-untyped-def]
+        if self.page > 0:
+            self.page -= 1
+            await self._fetch()
+
+    @rx.event
+    def open_detail(self, row: dict[str, str]):  # type: ignore[no-untyped-def]
+        self.selected = row
+        self.detail_open = True
+
+    @rx.event
+    def set_detail_open(self, value: bool):  # type: ignore[no-untyped-def]
+        self.detail_open = value

@@ -1,0 +1,142 @@
+"""Sign-in page state: demo user picker (search, pages), password form, header hand-off."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from pinconsole.access.audit import record
+from pinconsole.access.authenticators import authenticate, get_authenticator
+from pinconsole.access.directory import list_people
+from pinconsole.access.principal import resolve_principal
+from pinconsole.errors import DomainError
+from pinconsole.settings import get_settings
+from pinconsole.state.base import AppState, safe_next
+
+PAGE_SIZE = 12
+
+
+def _record_sign_in(principal_name: str, mode: str) -> None:
+    record(
+        None,
+        actor=principal_name,
+        action="auth.sign_in",
+        target=f"user:default/{principal_name}".lower(),
+        detail=f"mode {mode}",
+    )
+
+
+class SignInState(AppState):
+    """One page of demo users at a time; never the whole directory."""
+
+    mode: str = ""
+    has_password: bool = False
+    header_name: str = ""
+    search: str = ""
+    page: int = 0
+    total: int = 0
+    people: list[dict[str, str]] = []
+    loading: bool = False
+    username: str = ""
+    password_error: str = ""
+    busy: bool = False
+
+    @rx.var
+    def page_label(self) -> str:
+        if not self.total:
+            return ""
+        first = self.page * PAGE_SIZE + 1
+        last = min(self.total, first + PAGE_SIZE - 1)
+        return f"{first}-{last} of {self.total:,}"
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return (self.page + 1) * PAGE_SIZE < self.total
+
+    def _next_path(self) -> str:
+        return safe_next(self.router.url.query_parameters.get("next"))
+
+    async def _fetch(self) -> None:
+        self.loading = True
+        people, total = await asyncio.to_thread(
+            list_people, self.search, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
+        )
+        self.people = [p.as_dict() for p in people]
+        self.total = total
+        self.loading = False
+
+    @rx.event
+    async def load(self):  # type: ignore[no-untyped-def]
+        """Already signed in: go on. Header mode: sign in from the header. Else show choices."""
+        settings = get_settings()
+        self.mode = settings.auth_mode
+        self.header_name = settings.auth_header
+        self.has_password = get_authenticator(settings.auth_mode) is not None
+        self.password_error = ""
+        if await self._check():
+            return rx.redirect(self._next_path(), replace=True)
+        if self.mode == "demo" and settings.is_embedded:
+            self.page = 0
+            await self._fetch()
+        return None
+
+    @rx.event
+    async def set_search(self, value: str):  # type: ignore[no-untyped-def]
+        self.search = value
+        self.page = 0
+        await self._fetch()
+
+    @rx.event
+    async def next_page(self):  # type: ignore[no-untyped-def]
+        if self.has_next:
+            self.page += 1
+            await self._fetch()
+
+    @rx.event
+    async def prev_page(self):  # type: ignore[no-untyped-def]
+        if self.page > 0:
+            self.page -= 1
+            await self._fetch()
+
+    @rx.event
+    async def choose(self, name: str):  # type: ignore[no-untyped-def]
+        """Demo mode: become ``name`` (a User of the catalog)."""
+        settings = get_settings()
+        if settings.auth_mode != "demo" or not settings.is_embedded:
+            return rx.toast.error("Demo sign-in is not enabled.", position="bottom-right")
+        principal = await asyncio.to_thread(resolve_principal, name)
+        if principal.is_service_account:
+            return rx.toast.error(f"{name} is not in the directory.", position="bottom-right")
+        await asyncio.to_thread(_record_sign_in, principal.name, "demo")
+        self._start_session(principal)
+        return rx.redirect(self._next_path(), replace=True)
+
+    @rx.event
+    async def submit_password(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Password modes (ldap): check the password in a worker thread."""
+        settings = get_settings()
+        username = str(form_data.get("username") or "").strip()
+        password = str(form_data.get("password") or "")
+        self.username = username
+        self.password_error = ""
+        self.busy = True
+        yield
+        client = self.router.session.client_ip
+        try:
+            principal = await asyncio.to_thread(
+                authenticate, settings.auth_mode, username, password, client=client
+            )
+        except DomainError as exc:
+            self.busy = False
+            self.password_error = exc.message
+            return
+        await asyncio.to_thread(_record_sign_in, principal.name, settings.auth_mode)
+        self.busy = False
+        self._start_session(principal)
+        yield rx.redirect(self._next_path(), replace=True)
