@@ -364,3 +364,24 @@ def test_register_and_refresh(db: str, valid_dir: Path) -> None:
         assert len(s.exec(select(Location)).scalars().all()) == 1
     results = refresh_locations()
     assert results[str(valid_dir)].unchanged == 17
+
+
+def test_awkward_text_round_trips(db: str, tmp_path: Path) -> None:
+    """Tabs, backslashes, newlines and non-ASCII survive the bulk write paths (COPY on PG)."""
+    description = "Tab\there, back\\slash, new\nline, \\N, émoji ✓"
+    (tmp_path / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: odd\n"
+        f"  description: {json_quote(description)}\n"
+        "spec: {type: service, lifecycle: production, owner: team-a}\n",
+        encoding="utf-8",
+    )
+    assert import_locations([str(tmp_path)]).errors == []
+    odd = _entities()["component:default/odd"]
+    assert odd.description == description
+    assert odd.body["metadata"]["description"] == description
+
+
+def json_quote(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
