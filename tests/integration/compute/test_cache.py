@@ -22,8 +22,11 @@ def _api(sandbox: Sandbox) -> client.CustomObjectsApi:
 
 def test_initial_list_fills_cache_and_indexes(sandbox: Sandbox, manager: ClusterManager) -> None:
     cache = manager.get("sandbox")
-    assert {k for k in cache.pinapps} == {("pins", "pins-api"), ("pins", "pins-worker"),
-                                         ("boards", "boards-api")}
+    assert {k for k in cache.pinapps} == {
+        ("pins", "pins-api"),
+        ("pins", "pins-worker"),
+        ("boards", "boards-api"),
+    }
     pods = cache.pods_of(("pins", "pins-api"))
     assert len(pods) == cache.pinapps[("pins", "pins-api")]["spec"]["replicas"]
     assert cache.keys_for_kube_id("boards-api") == {("boards", "boards-api")}
@@ -96,8 +99,9 @@ def test_unreachable_cluster_is_stale_while_others_work(
     dead = Sandbox(port=free_port())
     dead.write_kubeconfig(tmp_path / "dead")  # nothing listens there
     cfg = ClusterSettings(name="dead", kubeconfig=str(tmp_path / "dead"), context="sandbox")
-    manager.add(ClusterCache(name="dead", api_factory=api_factory(cfg), max_backoff=0.5),
-                sampler=False)
+    manager.add(
+        ClusterCache(name="dead", api_factory=api_factory(cfg), max_backoff=0.5), sampler=False
+    )
     wait_for(lambda: manager.get("dead").stale)
     statuses = {s["name"]: s for s in queries.cluster_statuses(manager)}
     assert statuses["dead"]["stale"] and not statuses["sandbox"]["stale"]
@@ -117,7 +121,9 @@ def test_get_pinapp_and_workloads_for_entity(sandbox: Sandbox, manager: ClusterM
     by_id = {"metadata": {"annotations": {"backstage.io/kubernetes-id": "pins-api"}}}
     assert [r["name"] for r in queries.workloads_for_entity(by_id, manager=manager)] == ["pins-api"]
     ours = {"metadata": {"annotations": {"pinconsole.io/kubernetes-id": "boards-api"}}}
-    assert [r["name"] for r in queries.workloads_for_entity(ours, manager=manager)] == ["boards-api"]
+    assert [r["name"] for r in queries.workloads_for_entity(ours, manager=manager)] == [
+        "boards-api"
+    ]
     selector = {
         "metadata": {
             "annotations": {
@@ -129,8 +135,14 @@ def test_get_pinapp_and_workloads_for_entity(sandbox: Sandbox, manager: ClusterM
     }
     names = [r["name"] for r in queries.workloads_for_entity(selector, manager=manager)]
     assert names == ["pins-api", "pins-worker"]
-    wrong_ns = {"metadata": {"annotations": {"backstage.io/kubernetes-id": "pins-api",
-                                            "backstage.io/kubernetes-namespace": "boards"}}}
+    wrong_ns = {
+        "metadata": {
+            "annotations": {
+                "backstage.io/kubernetes-id": "pins-api",
+                "backstage.io/kubernetes-namespace": "boards",
+            }
+        }
+    }
     assert queries.workloads_for_entity(wrong_ns, manager=manager) == []
     assert not queries.has_kubernetes_annotations({"metadata": {}})
 
