@@ -1,64 +1,66 @@
 """REST routes of the catalog under ``/api/v1``, shaped like Backstage's catalog API.
 
-Thin by rule: parse parameters, call ``query``/``serialize``/the write side, render JSON. Bodies
-are rendered with ``json.dumps`` straight into a ``Response``: FastAPI's generic encoder costs
-more than the database on a 50-row page.
+Thin by rule: parse parameters, call ``query``/``serialize``/the write side, render JSON.
+
+Reads are answered from ``pinconsole.cache`` (keyed by the request's path and query, dropped on
+any committed write in any process): a hit never leaves the event loop; a miss builds the body
+in a worker thread with its own session. Every principal may read the whole catalog
+(``*.read`` is open), so one cached body serves every caller. Bodies are rendered with
+``json.dumps`` straight into a ``Response``: FastAPI's generic encoder costs more than the
+database on a 50-row page.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
+from pinconsole import cache
+from pinconsole.access.policy import Resource, allow_any_principal, authorize
+from pinconsole.access.principal import Principal as AccessPrincipal
+from pinconsole.api.deps import current_principal
 from pinconsole.catalog import query
+from pinconsole.catalog.descriptors import is_url
+from pinconsole.catalog.locations import register_location as register_location_target
 from pinconsole.catalog.serialize import entity_to_api, project_fields
 from pinconsole.db import session_scope
-from pinconsole.errors import DomainError, Invalid, NotFound, Unauthenticated, Unavailable
+from pinconsole.errors import Invalid, NotFound
 
 __all__ = ["router"]
 
-
-def _principal_dependency() -> Callable[..., Any]:
-    """The access core's ``current_principal`` (bearer token or session)."""
-    try:
-        from pinconsole.api.deps import current_principal
-    except ImportError:  # pragma: no cover - only while the access core is being written
-
-        def current_principal(request: Request) -> Any:  # TODO(access): remove fallback
-            raise Unauthenticated("authentication is not configured")
-
-    return current_principal
-
-
-Principal = Annotated[Any, Depends(_principal_dependency())]
-
-
-def _session() -> Iterator[Session]:
-    with session_scope() as session:
-        yield session
-
-
-DB = Annotated[Session, Depends(_session)]
-
-
-def _json(data: Any, status: int = 200, media_type: str = "application/json") -> Response:
-    body = json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False)
-    return Response(content=body, status_code=status, media_type=media_type)
-
-
-def _problem(exc: DomainError) -> Response:
-    """RFC 9457 problem details, the shape every PinConsole API error takes."""
-    data = {"type": "about:blank", "title": exc.title, "status": exc.status, "detail": str(exc)}
-    return _json(data, exc.status, "application/problem+json")
-
+Principal = Annotated[AccessPrincipal, Depends(current_principal)]
+JSON = "application/json"
+CACHE_SPACE = "catalog.api"
 
 router = APIRouter(tags=["catalog"])
+
+# Registering a URL location is open to everyone signed in, as in Backstage; file paths are not.
+allow_any_principal("catalog.register")
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False).encode()
+
+
+async def _answer(request: Request, build: Callable[[Session], Any]) -> Response:
+    """The cached body for this exact request, or ``build(session)`` rendered and cached."""
+    key = (request.url.path, request.url.query)
+    body = cache.lookup(CACHE_SPACE, key)
+    if body is cache.MISSING:
+
+        def compute() -> bytes:
+            with session_scope() as session:
+                return _dumps(build(session))
+
+        body = await run_in_threadpool(cache.cached, CACHE_SPACE, key, compute)
+    return Response(content=body, media_type=JSON)
 
 
 # Backstage's ``filter=kind=component,spec.type=service`` keys -> our filter fields.
@@ -121,8 +123,8 @@ Multi = Annotated[list[str], Query()]
 
 
 @router.get("/entities", summary="List entities (filters, keyset cursor, facets)")
-def list_entities(
-    session: DB,
+async def list_entities(
+    request: Request,
     principal: Principal,
     kind: Multi = [],  # noqa: B006  (FastAPI reads these as query parameter declarations)
     type: Multi = [],  # noqa: B006
@@ -144,31 +146,26 @@ def list_entities(
     """Entities matching every filter; each filter may repeat or hold comma-separated values.
 
     ``facets=kind,owner`` adds counts per value; ``fields=kind,metadata.name`` trims items;
-    ``filter=kind=component,spec.type=service`` is accepted as Backstage writes it.
+    ``filter=kind=component,spec.type=service`` is accepted as Backstage writes it. Returns
+    ``{items, total, nextCursor, facets?}``; pass ``nextCursor`` back as ``cursor``.
     """
-    try:
-        flt = _filter_from(
-            {
-                "kind": kind,
-                "type": type,
-                "owner": owner,
-                "lifecycle": lifecycle,
-                "namespace": namespace,
-                "tag": tag,
-                "system": system,
-                "status": status,
-            },
-            text or fullTextFilterTerm,
-            filter,
-        )
-        return _json(_page(session, flt, sort, limit, cursor, facets, fields))
-    except DomainError as exc:
-        return _problem(exc)
+    params = {
+        "kind": kind,
+        "type": type,
+        "owner": owner,
+        "lifecycle": lifecycle,
+        "namespace": namespace,
+        "tag": tag,
+        "system": system,
+        "status": status,
+    }
+    flt = _filter_from(params, text or fullTextFilterTerm, filter)
+    return await _answer(request, lambda s: _page(s, flt, sort, limit, cursor, facets, fields))
 
 
 @router.get("/entities/by-query", summary="Backstage's by-query endpoint (alias of /entities)")
-def entities_by_query(
-    session: DB,
+async def entities_by_query(
+    request: Request,
     principal: Principal,
     filter: Multi = [],  # noqa: B006
     fullTextFilterTerm: str | None = None,
@@ -179,61 +176,59 @@ def entities_by_query(
     fields: str | None = None,
 ) -> Response:
     """Backstage's response keys (``totalItems``, ``pageInfo.nextCursor``) beside ours."""
-    try:
-        flt = _filter_from({}, text or fullTextFilterTerm, filter)
+    flt = _filter_from({}, text or fullTextFilterTerm, filter)
+
+    def build(session: Session) -> dict[str, Any]:
         out = _page(session, flt, sort, limit, cursor, None, fields)
-    except DomainError as exc:
-        return _problem(exc)
-    out["totalItems"] = out["total"]
-    out["pageInfo"] = {"nextCursor": out["nextCursor"]} if out["nextCursor"] else {}
-    return _json(out)
+        out["totalItems"] = out["total"]
+        out["pageInfo"] = {"nextCursor": out["nextCursor"]} if out["nextCursor"] else {}
+        return out
+
+    return await _answer(request, build)
 
 
 @router.get("/entity-facets", summary="Facet counts (Backstage's entity-facets)")
-def entity_facets(
-    session: DB,
+async def entity_facets(
+    request: Request,
     principal: Principal,
     facet: Multi = [],  # noqa: B006
     filter: Multi = [],  # noqa: B006
     text: str | None = None,
 ) -> Response:
-    try:
-        flt = _filter_from({}, text, filter)
-        names = [n.strip() for f in facet for n in f.split(",") if n.strip()]
-        return _json({"facets": query.facet_counts(session, flt, names or query.FACET_FIELDS)})
-    except DomainError as exc:
-        return _problem(exc)
+    """``{facets: {field: [{value, count}]}}``; each field counted under the other filters."""
+    flt = _filter_from({}, text, filter)
+    names = [n.strip() for f in facet for n in f.split(",") if n.strip()] or query.FACET_FIELDS
+    return await _answer(request, lambda s: {"facets": query.facet_counts(s, flt, names)})
 
 
-def _one(session: Session, ref: str) -> Response:
-    try:
-        detail = query.get_entity_by_ref(session, ref, resolve_targets=False)
-    except DomainError as exc:
-        return _problem(exc)
-    pairs = [(r.type, r.target_ref) for r in detail.relations]
-    return _json(entity_to_api(detail.entity, pairs))
+def _one(session: Session, ref: str) -> dict[str, Any]:
+    detail = query.get_entity_by_ref(session, ref, resolve_targets=False)
+    return entity_to_api(detail.entity, [(r.type, r.target_ref) for r in detail.relations])
 
 
 @router.get("/entities/by-ref/{kind}/{namespace}/{name}", summary="One entity with relations")
-def entity_by_ref(
-    kind: str, namespace: str, name: str, session: DB, principal: Principal
+async def entity_by_ref(
+    request: Request, kind: str, namespace: str, name: str, principal: Principal
 ) -> Response:
-    return _one(session, f"{kind}:{namespace}/{name}")
+    return await _answer(request, lambda s: _one(s, f"{kind}:{namespace}/{name}"))
 
 
 @router.get("/entities/by-name/{kind}/{namespace}/{name}", summary="Backstage's by-name alias")
-def entity_by_name(
-    kind: str, namespace: str, name: str, session: DB, principal: Principal
+async def entity_by_name(
+    request: Request, kind: str, namespace: str, name: str, principal: Principal
 ) -> Response:
-    return _one(session, f"{kind}:{namespace}/{name}")
+    return await _answer(request, lambda s: _one(s, f"{kind}:{namespace}/{name}"))
 
 
 @router.get("/entities/by-uid/{uid}", summary="One entity by uid")
-def entity_by_uid(uid: str, session: DB, principal: Principal) -> Response:
-    ref = query.ref_for_uid(session, uid)
-    if ref is None:
-        return _problem(NotFound(f"no entity with uid {uid}"))
-    return _one(session, ref)
+async def entity_by_uid(request: Request, uid: str, principal: Principal) -> Response:
+    def build(session: Session) -> dict[str, Any]:
+        ref = query.ref_for_uid(session, uid)
+        if ref is None:
+            raise NotFound(f"no entity with uid {uid}")
+        return _one(session, ref)
+
+    return await _answer(request, build)
 
 
 class LocationIn(BaseModel):
@@ -246,21 +241,11 @@ class LocationIn(BaseModel):
 @router.post("/locations", status_code=201, summary="Register a location and import it")
 def register_location(body: LocationIn, principal: Principal) -> Response:
     """Authorised as ``catalog.register``; the write side audits and imports the location."""
-    from pinconsole.access.policy import Resource, authorize
-    from pinconsole.catalog.descriptors import is_url
-
-    try:
-        from pinconsole.catalog.locations import register_location as register
-    except ImportError:  # pragma: no cover - the write side's module not written yet
-        return _problem(Unavailable("location registration is not available yet"))
-    try:
-        authorize(principal, "catalog.register", Resource(kind="location", ref=body.target))
-        if not is_url(body.target):
-            # A path reads the backend's own disk: administrators only (as Backstage's rules).
-            authorize(principal, "admin.catalog.register_file", Resource("location", body.target))
-        location = register(body.target, actor=getattr(principal, "name", str(principal)))
-    except DomainError as exc:
-        return _problem(exc)
+    authorize(principal, "catalog.register", Resource(kind="location", ref=body.target))
+    if not is_url(body.target):
+        # A path reads the backend's own disk: administrators only (as Backstage's rules).
+        authorize(principal, "admin.catalog.register_file", Resource("location", body.target))
+    location = register_location_target(body.target, actor=principal)
     with session_scope() as session:
         refs = query.refs_for_location(session, location.target)
         entities = []
@@ -281,14 +266,18 @@ def register_location(body: LocationIn, principal: Principal) -> Response:
         "entities": entities,
         "errors": errors,
     }
-    return _json(out, 201)
+    return Response(content=_dumps(out), status_code=201, media_type=JSON)
 
 
 @router.get("/catalog/errors", summary="Descriptors that could not be ingested")
-def catalog_errors(
-    session: DB,
+async def catalog_errors(
+    request: Request,
     principal: Principal,
     location: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Response:
-    return _json({"items": query.catalog_errors(session, location_key=location, limit=limit)})
+    """``{items: [{locationKey, source, document, entityRef, field, message, at, text}]}``."""
+    return await _answer(
+        request,
+        lambda s: {"items": query.catalog_errors(s, location_key=location, limit=limit)},
+    )

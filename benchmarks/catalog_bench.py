@@ -1,0 +1,573 @@
+"""Catalog benchmark: import and REST latency at 20,000 components scale (issue 3, item 10).
+
+Generates Backstage descriptors (components, APIs, groups, users) into a temporary directory,
+imports them through the write side (``import_locations``) into a throwaway PostgreSQL database
+and a SQLite file, serves the real backend API (``create_api(get_registry())`` under uvicorn on a
+free loopback port) and measures it with one httpx client: a filtered list, facets, text search,
+entity by ref, the same list while a second import of the whole set runs in another process, and
+the backend's memory. Prints figures against the targets.
+
+    .venv/bin/python benchmarks/catalog_bench.py                 # both backends, full scale
+    .venv/bin/python benchmarks/catalog_bench.py --backend postgres --scale 0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get("PINCONSOLE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+TARGETS = {
+    "import_s": 20.0,
+    "list_p50_ms": 5.0,
+    "list_p95_ms": 15.0,
+    "facets_p50_ms": 20.0,
+    "search_p50_ms": 20.0,
+    "by_ref_p50_ms": 2.0,
+    "import_slowdown": 2.0,
+    "rss_mb": 300.0,
+}
+
+WORDS = [
+    "payment",
+    "checkout",
+    "ledger",
+    "invoice",
+    "billing",
+    "search",
+    "index",
+    "catalog",
+    "inventory",
+    "shipping",
+    "order",
+    "cart",
+    "pricing",
+    "fraud",
+    "identity",
+    "login",
+    "session",
+    "profile",
+    "notification",
+    "email",
+    "sms",
+    "push",
+    "report",
+    "analytics",
+    "metrics",
+    "tracing",
+    "logging",
+    "gateway",
+    "proxy",
+    "cache",
+    "queue",
+    "stream",
+    "batch",
+    "scheduler",
+    "recommendation",
+    "ranking",
+    "ads",
+    "auction",
+    "media",
+    "image",
+    "video",
+    "upload",
+    "storage",
+    "backup",
+    "archive",
+]
+TAGS = [f"tag-{w}" for w in WORDS[:40]] + ["python", "go", "java", "kotlin", "rust", "node"]
+TYPES = ("service", "service", "service", "website", "library")
+LIFECYCLES = ("production", "production", "experimental", "deprecated")
+
+
+# --------------------------------------------------------------------------- descriptors
+
+
+def _team(i: int) -> str:
+    return f"team-{i:03d}"
+
+
+def generate(
+    out: Path, components: int, apis: int, groups: int, users: int, seed: int = 7
+) -> dict[str, Any]:
+    """Write the catalog as ``catalog-info.yaml`` files; returns names the probes use."""
+    rng = random.Random(seed)
+    departments = max(1, groups // 5)  # one group in five is a department, the rest teams
+    teams = groups - departments
+    group_docs: list[dict[str, Any]] = []
+    for d in range(departments):
+        group_docs.append(
+            {
+                "apiVersion": "backstage.io/v1alpha1",
+                "kind": "Group",
+                "metadata": {"name": f"dept-{d:03d}", "description": f"Department {d}"},
+                "spec": {
+                    "type": "department",
+                    "children": [_team(t) for t in range(teams) if t % departments == d],
+                },
+            }
+        )
+    for t in range(teams):
+        group_docs.append(
+            {
+                "apiVersion": "backstage.io/v1alpha1",
+                "kind": "Group",
+                "metadata": {"name": _team(t), "title": f"Team {t}"},
+                "spec": {"type": "team", "parent": f"dept-{t % departments:03d}", "children": []},
+            }
+        )
+    _write(out / "org" / "catalog-info.yaml", group_docs)
+
+    for chunk in range(0, users, 500):
+        docs = []
+        for u in range(chunk, min(users, chunk + 500)):
+            docs.append(
+                {
+                    "apiVersion": "backstage.io/v1alpha1",
+                    "kind": "User",
+                    "metadata": {"name": f"user-{u:05d}"},
+                    "spec": {
+                        "profile": {
+                            "displayName": f"User {u}",
+                            "email": f"user-{u:05d}@example.com",
+                        },
+                        "memberOf": [_team(u % teams)],
+                    },
+                }
+            )
+        _write(out / "people" / f"p{chunk // 500:03d}" / "catalog-info.yaml", docs)
+
+    per_team: dict[int, list[dict[str, Any]]] = {t: [] for t in range(teams)}
+    for a in range(apis):
+        owner = a % teams
+        definition = (
+            f"openapi: 3.0.0\ninfo: {{title: api-{a:05d}, version: '1'}}\n"
+            f"paths:\n  /v1/{WORDS[a % len(WORDS)]}:\n    get: {{responses: {{'200': "
+            f"{{description: ok}}}}}}\n"
+        )
+        per_team[owner].append(
+            {
+                "apiVersion": "backstage.io/v1alpha1",
+                "kind": "API",
+                "metadata": {
+                    "name": f"api-{a:05d}",
+                    "description": f"{WORDS[a % len(WORDS)]} API",
+                    "tags": [TAGS[a % len(TAGS)]],
+                },
+                "spec": {
+                    "type": "openapi",
+                    "lifecycle": LIFECYCLES[a % len(LIFECYCLES)],
+                    "owner": _team(owner),
+                    "definition": definition,
+                },
+            }
+        )
+    for c in range(components):
+        owner = c % teams
+        w1, w2 = rng.choice(WORDS), rng.choice(WORDS)
+        spec: dict[str, Any] = {
+            "type": TYPES[c % len(TYPES)],
+            "lifecycle": LIFECYCLES[c % len(LIFECYCLES)],
+            "owner": _team(owner),
+        }
+        if c % 10 == 0 and c // 10 < apis:
+            spec["providesApis"] = [f"api-{c // 10:05d}"]
+        if apis:
+            spec["consumesApis"] = [f"api-{rng.randrange(apis):05d}"]
+        if c > 0:
+            spec["dependsOn"] = [f"component:svc-{rng.randrange(c):05d}"]
+        links = [{"url": f"https://runbooks.example.com/svc-{c:05d}", "title": "Runbook"}]
+        per_team[owner].append(
+            {
+                "apiVersion": "backstage.io/v1alpha1",
+                "kind": "Component",
+                "metadata": {
+                    "name": f"svc-{c:05d}",
+                    "title": f"{w1.title()} {w2} service {c}",
+                    "description": f"Handles {w1} and {w2} for {WORDS[owner % len(WORDS)]}",
+                    "tags": sorted({rng.choice(TAGS), rng.choice(TAGS)}),
+                    "links": links if c % 3 else [],
+                },
+                "spec": spec,
+            }
+        )
+    for t, docs in per_team.items():
+        if docs:
+            _write(out / "teams" / _team(t) / "catalog-info.yaml", docs)
+    return {"teams": [_team(t) for t in range(teams)], "components": components}
+
+
+def _write(path: Path, docs: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- databases
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    import psycopg
+
+    name = f"pc_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        from pinconsole.db import dispose_engines
+
+        dispose_engines()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def sqlite_database(tmp: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp / 'bench.db'}"
+
+
+def _use(url: str) -> None:
+    from pinconsole.settings import get_settings
+
+    os.environ["PINCONSOLE_DATABASE_URL"] = url
+    os.environ["PINCONSOLE_JOBS_ENABLED"] = "false"
+    get_settings.cache_clear()
+
+
+def run_import(url: str, directory: Path) -> tuple[float, Any]:
+    from pinconsole.catalog.ingest import import_locations
+
+    _use(url)
+    started = time.perf_counter()
+    summary = import_locations([str(directory)], actor="bench")
+    return time.perf_counter() - started, summary
+
+
+def run_scores(url: str) -> float:
+    from pinconsole.catalog.scorecards import compute_scores
+    from pinconsole.db import session_scope
+
+    _use(url)
+    started = time.perf_counter()
+    with session_scope() as session:
+        compute_scores(session)
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(port: int) -> None:
+    """The backend API as production serves it (entry point of the server subprocess)."""
+    import uvicorn
+
+    from pinconsole.api.app import create_api
+    from pinconsole.plugins.registry import get_registry
+
+    app = create_api(get_registry())
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def make_token(url: str) -> str | None:
+    """An API token for the bench user through the access core, when it exists."""
+    _use(url)
+    try:
+        from pinconsole.access.tokens import create_token
+    except ImportError:
+        return None
+    return create_token("bench", description="catalog benchmark", actor="bench")
+
+
+@contextlib.contextmanager
+def server(url: str) -> Iterator[tuple[str, int]]:
+    port = _free_port()
+    env = {**os.environ, "PINCONSOLE_DATABASE_URL": url, "PINCONSOLE_JOBS_ENABLED": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port)], env=env, cwd=str(ROOT)
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.2)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Resident and peak resident memory of ``pid`` in MB (Linux /proc)."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def measure(call: Callable[[int], Any], n: int, warmup: int = 20) -> list[float]:
+    for i in range(warmup):
+        call(i)
+    out = []
+    for i in range(n):
+        started = time.perf_counter()
+        call(i)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def pct(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_backend(
+    label: str, url: str, directory: Path, names: dict[str, Any], n: int
+) -> dict[str, Any]:
+    import httpx
+
+    from pinconsole.migrations import upgrade_database
+
+    upgrade_database(url)
+    import_s, summary = run_import(url, directory)
+    if summary.errors:
+        print(f"[{label}] import errors: {len(summary.errors)}; first: {summary.errors[0]}")
+    scores_s = run_scores(url)
+    print(
+        f"[{label}] import {import_s:.1f} s (added {summary.added}), scores {scores_s:.1f} s",
+        flush=True,
+    )
+    if "postgresql" in url:
+        from sqlalchemy import text
+
+        from pinconsole.db import get_engine
+
+        with get_engine(url).begin() as conn:
+            conn.execute(text("ANALYZE"))
+    token = make_token(url)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    teams: list[str] = names["teams"]
+    rng = random.Random(11)
+    words = [w[:5] for w in WORDS]
+    fig: dict[str, Any] = {"import_s": import_s, "scores_s": scores_s}
+    with server(url) as (base, pid), httpx.Client(base_url=base, headers=headers) as client:
+
+        def get(path: str, **params: Any) -> Any:
+            r = client.get(path, params=params)
+            if r.status_code != 200:
+                raise RuntimeError(f"{path} {params}: {r.status_code} {r.text[:300]}")
+            return r
+
+        def list_call(i: int) -> None:
+            r = get("/api/v1/entities", kind="component", owner=teams[i % len(teams)], limit=50)
+            if i == 0:
+                assert len(r.json()["items"]) == min(50, r.json()["total"]), r.json()["total"]
+
+        def facets_call(i: int) -> None:
+            get(
+                "/api/v1/entities",
+                kind="component",
+                facets="kind,type,owner,lifecycle,tag",
+                limit=1 + i % 3,
+            )
+
+        def search_call(i: int) -> None:
+            get("/api/v1/entities", text=words[i % len(words)], limit=20)
+
+        def by_ref_call(i: int) -> None:
+            get(
+                f"/api/v1/entities/by-ref/component/default/svc-{rng.randrange(names['components']):05d}"
+            )
+
+        list_ms = measure(list_call, n)
+        facets_ms = measure(facets_call, n)
+        search_ms = measure(search_call, n)
+        by_ref_ms = measure(by_ref_call, n)
+        fig["rss_idle_mb"], _ = rss_mb(pid)
+
+        env = {**os.environ, "PINCONSOLE_DATABASE_URL": url}
+        importer = subprocess.Popen(
+            [sys.executable, __file__, "--import-only", str(directory)], env=env, cwd=str(ROOT)
+        )
+        during: list[float] = []
+        i = 0
+        while importer.poll() is None:
+            started = time.perf_counter()
+            list_call(i)
+            during.append((time.perf_counter() - started) * 1000)
+            i += 1
+        if importer.returncode != 0:
+            raise RuntimeError("the concurrent re-import failed")
+        fig["rss_mb"], fig["rss_peak_mb"] = rss_mb(pid)
+    fig.update(
+        list_p50_ms=pct(list_ms, 0.5),
+        list_p95_ms=pct(list_ms, 0.95),
+        facets_p50_ms=pct(facets_ms, 0.5),
+        facets_p95_ms=pct(facets_ms, 0.95),
+        search_p50_ms=pct(search_ms, 0.5),
+        search_p95_ms=pct(search_ms, 0.95),
+        by_ref_p50_ms=pct(by_ref_ms, 0.5),
+        by_ref_p95_ms=pct(by_ref_ms, 0.95),
+        during_p50_ms=pct(during, 0.5),
+        during_p95_ms=pct(during, 0.95),
+        during_n=len(during),
+    )
+    fig["import_slowdown"] = max(
+        fig["during_p50_ms"] / fig["list_p50_ms"], fig["during_p95_ms"] / fig["list_p95_ms"]
+    )
+    return fig
+
+
+ROWS = [
+    ("full import", "import_s", "s", "< 20 s"),
+    ("scorecards (all entities)", "scores_s", "s", ""),
+    ("list kind+owner, 50 rows p50", "list_p50_ms", "ms", "< 5 ms"),
+    ("list kind+owner, 50 rows p95", "list_p95_ms", "ms", "< 15 ms"),
+    ("facets (5 fields) p50", "facets_p50_ms", "ms", "< 20 ms"),
+    ("facets (5 fields) p95", "facets_p95_ms", "ms", ""),
+    ("text search p50", "search_p50_ms", "ms", "< 20 ms"),
+    ("text search p95", "search_p95_ms", "ms", ""),
+    ("entity by ref p50", "by_ref_p50_ms", "ms", "< 2 ms"),
+    ("entity by ref p95", "by_ref_p95_ms", "ms", ""),
+    ("list during re-import p50", "during_p50_ms", "ms", ""),
+    ("list during re-import p95", "during_p95_ms", "ms", ""),
+    ("slowdown during import (max of p50, p95)", "import_slowdown", "x", "<= 2x"),
+    ("backend RSS after runs", "rss_mb", "MB", "< 300 MB"),
+    ("backend peak RSS", "rss_peak_mb", "MB", ""),
+]
+
+
+def verdict(key: str, value: float) -> str:
+    target = TARGETS.get(key)
+    if target is None:
+        return ""
+    return "ok" if value <= target else "MISSED"
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    backends = list(results)
+    head = f"| {'measure':42} | {'target':9} | " + " | ".join(f"{b:>16}" for b in backends) + " |"
+    print(head)
+    print("|" + "-" * 44 + "|" + "-" * 11 + "|" + "|".join("-" * 18 for _ in backends) + "|")
+    for label, key, unit, target in ROWS:
+        cells = []
+        for b in backends:
+            value = results[b].get(key)
+            if value is None:
+                cells.append(f"{'-':>16}")
+                continue
+            mark = verdict(key, value) if b == "postgresql" else ""
+            cells.append(f"{value:>9.2f} {unit:2} {mark:>3}".rjust(16))
+        print(f"| {label:42} | {target:9} | " + " | ".join(cells) + " |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("postgres", "sqlite", "both"), default="both")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full set")
+    parser.add_argument("--requests", type=int, default=300, help="samples per measure")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--import-only", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.serve:
+        serve(args.serve)
+        return 0
+    if args.import_only:
+        seconds, summary = run_import(os.environ["PINCONSOLE_DATABASE_URL"], Path(args.import_only))
+        print(
+            f"[re-import] {seconds:.1f} s, updated {summary.updated}, unchanged {summary.unchanged}"
+        )
+        return 0
+
+    counts = {
+        "components": int(20_000 * args.scale),
+        "apis": int(2_000 * args.scale),
+        "groups": max(5, int(500 * args.scale)),
+        "users": int(5_000 * args.scale),
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="pc-catalog-bench-"))
+    try:
+        directory = tmp / "catalog"
+        started = time.perf_counter()
+        names = generate(directory, **counts)
+        print(
+            f"generated {sum(counts.values())} descriptors ({counts}) in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        results: dict[str, dict[str, Any]] = {}
+        if args.backend in ("postgres", "both"):
+            with postgres_database() as url:
+                results["postgresql"] = bench_backend(
+                    "postgresql", url, directory, names, args.requests
+                )
+        if args.backend in ("sqlite", "both"):
+            with sqlite_database(tmp) as url:
+                results["sqlite"] = bench_backend("sqlite", url, directory, names, args.requests)
+        print()
+        print_table(results)
+        missed = [
+            k
+            for k in TARGETS
+            if "postgresql" in results and verdict(k, results["postgresql"].get(k, 0)) == "MISSED"
+        ]
+        if missed:
+            print(f"\nmissed on PostgreSQL: {', '.join(missed)}")
+        return 1 if missed else 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,342 @@
+"""The catalog's read side on SQLite and PostgreSQL: filters, facets, keyset pages, search,
+views, Backstage serialisation and scorecards, over a catalog imported by the write side."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from pinconsole import cache
+from pinconsole.catalog import query as q
+from pinconsole.catalog.ingest import import_locations
+from pinconsole.catalog.scorecards import (
+    compute_scores,
+    definition_parses,
+    evaluate_entity,
+    team_scores,
+)
+from pinconsole.catalog.serialize import entity_to_api, project_fields
+from pinconsole.db import session_scope
+from pinconsole.errors import Invalid, NotFound
+from pinconsole.models import Entity
+from pinconsole.settings import get_settings
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalog_query"
+
+
+@pytest.fixture
+def catalog(db: str, tmp_path: Path) -> Path:
+    target = tmp_path / "catalog"
+    shutil.copytree(FIXTURE, target)
+    summary = import_locations([str(target)])
+    assert summary.errors == [], [str(e) for e in summary.errors]
+    with session_scope() as s:
+        compute_scores(s)
+    return target
+
+
+def names(page: q.EntityPage) -> list[str]:
+    return [e.name for e in page.items]
+
+
+def listing(**filters: object) -> list[str]:
+    with session_scope() as s:
+        return names(q.list_entities(s, q.EntityFilter.build(**filters), limit=500))  # type: ignore[arg-type]
+
+
+def test_filters_are_or_within_and_across(catalog: Path) -> None:
+    assert listing(kind="component") == ["checkout-web", "ledger", "old_lib", "pay-svc"]
+    assert listing(kind="Component", owner="team-a") == ["ledger", "pay-svc"]
+    # Any ref spelling of an owner; several values (list or comma-separated) are OR.
+    assert listing(kind="component", owner="group:default/team-a") == ["ledger", "pay-svc"]
+    assert listing(kind="component", owner="team-a,team-b") == [
+        "checkout-web",
+        "ledger",
+        "pay-svc",
+    ]
+    assert listing(kind=["component", "api"], lifecycle="experimental") == [
+        "broken-api",
+        "checkout-web",
+    ]
+    assert listing(tag="python") == ["ledger", "pay-svc"]
+    assert listing(tag="python,typescript", type="website") == ["checkout-web"]
+    assert listing(system="payments") == ["pay-svc", "payments-api", "payments-db"]
+    assert listing(type="database") == ["payments-db"]
+    assert listing(namespace="default", kind="user") == ["alice", "bob", "carol"]
+    assert listing(namespace="elsewhere") == []
+    assert listing(status="orphaned") == []
+
+
+def test_text_search_matches_name_title_description_tags(catalog: Path) -> None:
+    assert listing(text="payment") == [
+        "pay-svc",
+        "payments",
+        "payments-api",
+        "payments-db",
+        "team-a",
+    ]
+    assert listing(text="CARD")[:2] == ["pay-svc", "payments-api"]  # description, any case
+    assert listing(text="typescript") == ["checkout-web"]  # a tag
+    assert listing(text="card service") == ["pay-svc"]  # every word must match
+    # LIKE wildcards are literal: "%" finds the one description that has it, "_" the name.
+    assert listing(text="100%") == ["checkout-web"]
+    assert listing(text="old_") == ["old_lib"]
+    assert listing(text="zzz-nothing") == []
+
+
+def test_facets_count_each_field_under_the_other_filters(catalog: Path) -> None:
+    with session_scope() as s:
+        flt = q.EntityFilter.build(kind="component", owner="team-a")
+        facets = q.facet_counts(s, flt, ["kind", "owner", "tag", "lifecycle"])
+    # kind ignores the kind filter but keeps the owner filter: team-a's entities by kind.
+    assert facets["kind"] == [
+        {"value": "component", "count": 2},
+        {"value": "api", "count": 1},
+        {"value": "resource", "count": 1},
+        {"value": "system", "count": 1},
+    ]
+    assert facets["owner"] == [
+        {"value": "group:default/team-a", "count": 2},
+        {"value": "group:default/ghost-team", "count": 1},
+        {"value": "group:default/team-b", "count": 1},
+    ]
+    assert facets["tag"] == [
+        {"value": "python", "count": 2},
+        {"value": "payments", "count": 1},
+    ]
+    assert facets["lifecycle"] == [{"value": "production", "count": 2}]
+    with session_scope() as s, pytest.raises(Invalid):
+        q.facet_counts(s, None, ["colour"])
+
+
+@pytest.mark.parametrize("sort", q.SORTS)
+def test_keyset_pages_cover_everything_once_in_order(catalog: Path, sort: str) -> None:
+    with session_scope() as s:
+        full = [e.uid for e in q.list_entities(s, None, sort=sort, limit=500).items]
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = q.list_entities(s, None, sort=sort, limit=3, cursor=cursor)
+            assert page.total == len(full)
+            seen += [e.uid for e in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    assert seen == full
+
+
+def test_keyset_pages_stay_stable_while_the_catalog_changes(catalog: Path) -> None:
+    with session_scope() as s:
+        first = q.list_entities(s, q.EntityFilter.build(kind="component"), limit=2)
+    assert names(first) == ["checkout-web", "ledger"]
+    # A new entity sorting before the cursor must not shift the next page (offset paging would).
+    with session_scope() as s:
+        row = s.get(Entity, first.items[0].uid)
+        assert row is not None
+        clone = Entity(
+            **{
+                **row.model_dump(),
+                "uid": "00000000-0000-0000-0000-000000000001",
+                "ref": "component:default/aaa-new",
+                "name": "aaa-new",
+            }
+        )
+        s.add(clone)
+    with session_scope() as s:
+        second = q.list_entities(
+            s, q.EntityFilter.build(kind="component"), limit=2, cursor=first.next_cursor
+        )
+    assert names(second) == ["old_lib", "pay-svc"]
+    assert second.total == 5
+
+
+def test_bad_cursor_and_sort_are_invalid(catalog: Path) -> None:
+    with session_scope() as s:
+        page = q.list_entities(s, None, sort="name", limit=2)
+        with pytest.raises(Invalid):
+            q.list_entities(s, None, sort="-score", cursor=page.next_cursor)
+        with pytest.raises(Invalid):
+            q.list_entities(s, None, cursor="not-a-cursor")
+        with pytest.raises(Invalid):
+            q.list_entities(s, None, sort="colour")
+
+
+def test_get_entity_with_relations(catalog: Path) -> None:
+    with session_scope() as s:
+        detail = q.get_entity(s, "Component", "Default", "PAY-SVC")
+        rels = {(r.type, r.target_ref): r for r in detail.relations}
+        with pytest.raises(NotFound):
+            q.get_entity(s, "component", "default", "nope")
+    assert detail.entity.name == "pay-svc"
+    assert set(rels) >= {
+        ("ownedBy", "group:default/team-a"),
+        ("partOf", "system:default/payments"),
+        ("providesApi", "api:default/payments-api"),
+        ("dependsOn", "resource:default/payments-db"),
+    }
+    owner = rels[("ownedBy", "group:default/team-a")]
+    assert (owner.exists, owner.title, owner.url) == (True, "Team A", "/teams/team-a")
+    api = rels[("providesApi", "api:default/payments-api")]
+    assert api.url == "/catalog/api/default/payments-api"
+
+
+def test_serialize_is_backstage_shaped(catalog: Path) -> None:
+    with session_scope() as s:
+        detail = q.get_entity(s, "component", "default", "pay-svc")
+    item = entity_to_api(detail.entity, [(r.type, r.target_ref) for r in detail.relations])
+    assert item["apiVersion"] == "backstage.io/v1alpha1"
+    assert item["kind"] == "Component"
+    meta = item["metadata"]
+    assert meta["name"] == "pay-svc"
+    assert meta["namespace"] == "default"
+    assert meta["uid"] == detail.entity.uid
+    assert meta["etag"] == detail.entity.etag
+    assert meta["tags"] == ["python", "payments"]
+    assert item["spec"]["owner"] == "team-a"
+    assert {"type": "ownedBy", "targetRef": "group:default/team-a"}.items() <= next(
+        r for r in item["relations"] if r["type"] == "ownedBy"
+    ).items()
+    assert project_fields(item, ["kind", "metadata.name"]) == {
+        "kind": "Component",
+        "metadata": {"name": "pay-svc"},
+    }
+
+
+def test_orphans_carry_backstages_annotation(catalog: Path) -> None:
+    with session_scope() as s:
+        s.execute(update(Entity).where(Entity.name == "ledger").values(status="orphaned"))
+    with session_scope() as s:
+        detail = q.get_entity(s, "component", "default", "ledger")
+        assert listing(status="orphaned") == ["ledger"]
+    annotations = entity_to_api(detail.entity)["metadata"]["annotations"]
+    assert annotations["backstage.io/orphan"] == "true"
+
+
+def test_search_everything_puts_prefix_matches_first(catalog: Path) -> None:
+    hits = q.search_everything("pay")
+    assert [h["title"] for h in hits[:2]] == ["Payment Service", "payments"]
+    assert hits[0]["url"] == "/catalog/component/default/pay-svc"
+    teams = q.search_everything("team")
+    assert {"Team A", "team-b"} <= {h["title"] for h in teams}
+    assert all(h["kind"] == "Team" for h in teams if h["title"] in ("Team A", "team-b"))
+    people = q.search_everything("alice")
+    assert people[0] == {
+        "kind": "User",
+        "title": "Alice Archer",
+        "subtitle": "User · alice@example.com",
+        "url": "/users/alice",
+        "ref": "user:default/alice",
+    }
+    assert q.search_everything("   ") == []
+    assert len(q.search_everything("a", limit=3)) == 3
+
+
+def test_team_user_and_home_views(catalog: Path) -> None:
+    team = q.team_view("team-a")
+    assert team["title"] == "Team A"
+    assert team["parent"]["ref"] == "group:default/org"
+    assert [m["name"] for m in team["members"]] == ["alice", "bob"]
+    assert team["members"][0]["title"] == "Alice Archer"
+    owned = {e["name"] for e in team["owned"]}
+    assert owned == {"pay-svc", "ledger", "payments-api", "payments-db", "payments"}
+    assert team["owned_total"] == 5
+    assert team["scorecard"]["entities"] == 5
+    assert 0 < team["scorecard"]["score"] <= 100
+    assert [c["name"] for c in q.team_view("org")["children"]] == ["team-a", "team-b"]
+    with pytest.raises(NotFound):
+        q.team_view("nobody")
+
+    alice = q.user_view("alice")
+    assert [t["name"] for t in alice["teams"]] == ["team-a"]
+    assert {e["name"] for e in alice["owned"]} == owned
+
+    home = q.home_summary("alice")
+    assert [s["name"] for s in home["my_services"]] == ["ledger", "pay-svc"]
+    assert home["my_team"]["name"] == "team-a"
+    assert home["my_team"]["members"] == 2
+    assert home["my_team"]["owned_total"] == 5
+    assert q.home_summary("stranger") == {"my_services": [], "my_team": None, "teams": []}
+
+
+def test_scorecards(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with session_scope() as s:
+        scores = {e.name: e.score for e in q.list_entities(s, None, limit=500).items}
+        pay = evaluate_entity(s, q.get_entity(s, "component", "default", "pay-svc").entity)
+        old = evaluate_entity(s, q.get_entity(s, "component", "default", "old_lib").entity)
+        broken = evaluate_entity(s, q.get_entity(s, "api", "default", "broken-api").entity)
+        good = evaluate_entity(s, q.get_entity(s, "api", "default", "payments-api").entity)
+        by_team = team_scores(s)
+    assert scores["pay-svc"] == 100
+    assert pay["score"] == 100
+    assert all(c["passed"] for c in pay["checks"])
+    assert {c["id"]: c["passed"] for c in old["checks"]}["owner"] is False  # ghost-team
+    assert {c["id"]: c["passed"] for c in broken["checks"]}["api_definition"] is False
+    assert {c["id"]: c["passed"] for c in good["checks"]}["api_definition"] is True
+    assert scores["alice"] is None and scores["team-a"] is None  # people are not scored
+    team_a = [scores[n] for n in ("pay-svc", "ledger", "payments-api", "payments-db", "payments")]
+    assert by_team["group:default/team-a"] == round(sum(team_a) / len(team_a), 1)
+    # Sorting by score is SQL, so the catalog table can sort on it.
+    with session_scope() as s:
+        top = q.list_entities(s, q.EntityFilter.build(kind="component"), sort="-score").items
+    assert top[0].name == "pay-svc"
+
+    # Weights come from settings; 0 turns a check off.
+    monkeypatch.setenv("PINCONSOLE_SCORECARD_CHECKS", '{"owner": 0, "description": 0}')
+    get_settings.cache_clear()
+    with session_scope() as s:
+        changed = compute_scores(s, ["component:default/old_lib"])
+        old = evaluate_entity(s, q.get_entity(s, "component", "default", "old_lib").entity)
+    assert changed == 1
+    assert "owner" not in {c["id"] for c in old["checks"]}
+    monkeypatch.setenv("PINCONSOLE_SCORECARD_CHECKS", '{"colour": 1}')
+    get_settings.cache_clear()
+    with session_scope() as s, pytest.raises(ValueError, match="colour"):
+        compute_scores(s)
+
+
+@pytest.mark.parametrize(
+    ("definition", "api_type", "ok"),
+    [
+        ('{"openapi": "3.0.0", "paths": {"/a": {}}}', "openapi", True),
+        ("openapi: 3.0.0\npaths: {}\n", "openapi", False),
+        ("openapi: [3", "openapi", False),
+        ("", "openapi", False),
+        ("type Query { a: Int }", "graphql", True),
+    ],
+)
+def test_definition_parses(definition: str, api_type: str, ok: bool) -> None:
+    assert definition_parses(definition, api_type) is ok
+
+
+def test_catalog_errors_are_listed(db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\nspec: {}\n"
+    )
+    import_locations([str(bad)])
+    with session_scope() as s:
+        errors = q.catalog_errors(s)
+    assert errors and errors[0]["source"].endswith("catalog-info.yaml")
+    assert "document 1" in errors[0]["text"]
+
+
+def test_cache_generation_moves_on_commit(db: str) -> None:
+    before = cache.generation()
+    assert cache.generation() == before  # reading does not move it
+    with session_scope() as s:
+        s.add(
+            Entity(
+                uid="u1",
+                ref="user:default/z",
+                kind="user",
+                namespace="default",
+                name="z",
+                body={},
+                etag="e",
+            )
+        )
+    assert cache.generation() != before
