@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from pinconsole.access.audit import record
 from pinconsole.access.principal import Principal, resolve_principal
+from pinconsole.cache import cached
 from pinconsole.db import session_scope
 from pinconsole.errors import Invalid, NotFound, Unauthenticated
 from pinconsole.models import ApiToken
@@ -86,10 +87,18 @@ def create_token(
 
 
 def verify_token(raw: str) -> Principal:
-    """The principal a bearer token stands for; ``Unauthenticated`` if unknown or revoked."""
+    """The principal a bearer token stands for; ``Unauthenticated`` if unknown or revoked.
+
+    Cached per data generation (``pinconsole.cache``): any committed change to tokens or the
+    catalog (a revocation, a membership), in any process, makes the next call look again.
+    """
     raw = (raw or "").strip()
     if not raw:
         raise Unauthenticated("no API token given")
+    return cached("access.tokens", hash_token(raw), lambda: _verify_token(raw))
+
+
+def _verify_token(raw: str) -> Principal:
     with session_scope() as session:
         row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
         if row is None or row.revoked_at is not None:
