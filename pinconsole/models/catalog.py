@@ -63,10 +63,8 @@ class Relation(SQLModel, table=True):
     """A directed relation; both directions are stored (ownedBy and ownerOf)."""
 
     __tablename__ = "relation"
-    __table_args__ = (
-        Index("ix_relation_target", "target_ref", "type"),
-        Index("ix_relation_source", "source_ref", "type"),
-    )
+    # Lookups by (source_ref, type) use the primary key's leading columns.
+    __table_args__ = (Index("ix_relation_target", "target_ref", "type"),)
 
     source_ref: str = Field(primary_key=True, max_length=400)
     type: str = Field(primary_key=True, max_length=40)
