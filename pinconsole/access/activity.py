@@ -32,9 +32,20 @@ def time_ago(at: datetime, now: datetime | None = None) -> str:
     return at.strftime("%b %d, %Y").replace(" 0", " ")
 
 
+def split_target(target: str) -> tuple[str, str]:
+    """``component:default/api`` -> ``("component", "api")``; ``url:https://x/y`` keeps the URL."""
+    kind, sep, rest = target.partition(":")
+    if not sep or "/" in kind or " " in kind:
+        return "", target
+    if kind in ("url", "http", "https", "file"):
+        return kind, rest if kind in ("url", "file") else target
+    return kind, rest.rsplit("/", 1)[-1]
+
+
 def activity_item(event: AuditEvent, now: datetime | None = None) -> dict[str, Any]:
     """One audit row as a JSON-ready dict for the home page's activity list."""
     at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+    target_kind, target_name = split_target(event.target)
     return {
         "id": event.id,
         "at": at.isoformat(),
@@ -43,6 +54,8 @@ def activity_item(event: AuditEvent, now: datetime | None = None) -> dict[str, A
         "action": event.action,
         "verb": event.action.replace("_", " ").replace(".", " "),
         "target": event.target,
+        "target_kind": target_kind,
+        "target_name": target_name,
         "outcome": event.outcome,
         "detail": event.detail,
     }

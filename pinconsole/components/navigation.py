@@ -99,6 +99,7 @@ def side_navigation(
     return rx.el.nav(
         rx.flex(*body, direction="column", gap=space(6), height="100%"),
         aria_label="Main",
+        height="100%",
         **props,
     )
 

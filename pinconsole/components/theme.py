@@ -31,9 +31,13 @@ GLOBAL_STYLE: dict[str, Any] = {
         "--code-font-family": FONT_FAMILY_MONO,
         "--cursor-button": "pointer",
         "--cursor-menu-item": "pointer",
+        "--pc-page-bg": "var(--gray-2)",
         "background": COLOR["background"],
     },
+    # Dark: the page sits below the cards (gray-1), so modules read as raised surfaces.
+    ".dark, .dark .radix-themes, .radix-themes.dark": {"--pc-page-bg": "var(--gray-1)"},
     ".pc-table-row:hover": {"background": "var(--gray-a2)"},
+    ".pc-activity-row + .pc-activity-row": {"border_top": f"1px solid {COLOR['border_subtle']}"},
     ".pc-table th": {"background": "transparent"},
     ".pc-sort-button:focus-visible, .pc-nav-link:focus-visible": {
         "outline": f"2px solid {COLOR['focus']}",

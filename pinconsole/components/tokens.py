@@ -30,7 +30,7 @@ def _c(scale: str, step: int | str) -> str:
 
 COLOR: dict[str, str] = {
     # surfaces
-    "background": _c("gray", 2),  # the page behind modules
+    "background": "var(--pc-page-bg)",  # the page behind modules (set per theme in theme.py)
     "surface": "var(--color-panel-solid)",  # modules, top bar, menus
     "surface_raised": "var(--color-panel-solid)",
     "surface_subtle": _c("gray", 3),  # hover rows, secondary buttons

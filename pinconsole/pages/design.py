@@ -169,7 +169,7 @@ def _badges_and_status() -> rx.Component:
             rx.grid(
                 *[c.status(k) for k in STATUS_KINDS],
                 c.status("critical", "3 pods crash-looping", subtext="since 10:42"),
-                columns="3",
+                columns="2",
                 gap=space(4),
             ),
             gap=3,
@@ -375,7 +375,6 @@ def _table() -> rx.Component:
                 gap=2,
             )
         ],
-        grid_column="1 / -1",
     )
 
 
@@ -417,19 +416,25 @@ def design_page() -> rx.Component:
             size="300",
             max_width="720px",
         ),
+        _table(),
         rx.grid(
-            _table(),
-            _buttons(),
-            _badges_and_status(),
-            _datapoints(),
-            _callouts(),
-            _tabs(),
-            _avatars(),
-            _navigation(),
-            _modules(),
-            _type(),
-            _colors(),
-            _spacing_and_radius(),
+            c.column(
+                _buttons(),
+                _datapoints(),
+                _tabs(),
+                _navigation(),
+                _type(),
+                _spacing_and_radius(),
+                gap=6,
+            ),
+            c.column(
+                _badges_and_status(),
+                _callouts(),
+                _avatars(),
+                _modules(),
+                _colors(),
+                gap=6,
+            ),
             columns=rx.breakpoints(initial="1", lg="2"),
             gap=space(6),
             width="100%",

@@ -59,7 +59,7 @@ def _hero() -> rx.Component:
 def _stats() -> rx.Component:
     return c.module(
         rx.grid(
-            c.datapoint("Services you own", HomeState.services.length()),
+            c.datapoint("Your services", HomeState.services.length()),
             c.datapoint(
                 "Team members",
                 rx.cond(HomeState.has_team, HomeState.team["members"], "—"),
@@ -184,28 +184,40 @@ def _activity_row(item: Any) -> rx.Component:
     return c.flex(
         c.avatar(item["actor"], size="xs"),
         c.column(
-            c.text(
-                c.text(item["actor"], inline=True, weight="semibold"),
-                " ",
-                item["verb"],
-                " ",
-                c.text(item["target"], inline=True, weight="semibold"),
-                size="200",
-            ),
             c.flex(
-                c.text(item["ago"], size="100", color="subtle"),
-                rx.cond(
-                    item["outcome"] != "ok",
-                    c.badge(item["outcome"], "error"),
+                c.text(item["actor"], weight="semibold", truncate=True),
+                c.text(
+                    item["action"],
+                    size="100",
+                    mono=True,
+                    color="subtle",
+                    padding_x=space(1.5),
+                    border_radius="6px",
+                    background=COLOR["surface_subtle"],
+                    white_space="nowrap",
                 ),
+                rx.cond(item["outcome"] != "ok", c.badge(item["outcome"], "error")),
                 gap=2,
+                min_width="0",
+            ),
+            c.text(
+                rx.cond(item["target_kind"] != "", item["target_kind"] + " · ", ""),
+                item["target_name"],
+                " · ",
+                item["ago"],
+                size="100",
+                color="subtle",
+                truncate=True,
+                title=item["target"],
             ),
             gap=0.5,
             min_width="0",
+            flex="1",
         ),
         align="start",
         gap=3,
         padding_y=space(2),
+        class_name="pc-activity-row",
     )
 
 

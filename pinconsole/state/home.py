@@ -80,7 +80,7 @@ class HomeState(AppState):
     async def load(self) -> None:
         summary, activity = await asyncio.gather(
             asyncio.to_thread(_summary, self.user_name),
-            asyncio.to_thread(_activity, 8),
+            asyncio.to_thread(_activity, 6),
         )
         self.services = [_service_row(s) for s in summary.get("my_services") or []]
         team = summary.get("my_team") or None

@@ -1,0 +1,437 @@
+"""The design system and the shell: components compile to the JSX we expect, wired to state.
+
+Components are rendered with ``str(component)`` (the JSX Reflex compiles), so the tests see the
+real event wiring (which handler, which argument) and the real Var expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import reflex as rx
+
+from pinconsole import components as c
+from pinconsole.components import layout, tokens
+from pinconsole.plugins import NavEntry, PageSpec
+
+
+class TableState(rx.State):
+    """A page state as a feature would write it: one page of rows, sort and page events."""
+
+    rows: list[dict[str, str]] = []
+    grid: list[list[str]] = []
+    sort_by: str = "name"
+    sort_desc: bool = False
+    has_prev: bool = False
+    has_next: bool = True
+    tab: str = "overview"
+    kind: str = "ok"
+    trend: float = 0.0
+    person: str = ""
+
+    @rx.event
+    def sort(self, key: str) -> None:
+        self.sort_desc = not self.sort_desc if key == self.sort_by else False
+        self.sort_by = key
+
+    @rx.event
+    def prev_page(self) -> None:
+        pass
+
+    @rx.event
+    def next_page(self) -> None:
+        pass
+
+    @rx.event
+    def set_tab(self, value: str) -> None:
+        self.tab = value
+
+    @rx.event
+    def open_row(self, url: str) -> None:
+        pass
+
+
+def js(component: rx.Component) -> str:
+    return str(component)
+
+
+def _events(code: str, handler: str) -> list[str]:
+    """The payload of every ReflexEvent that calls ``handler`` (e.g. ``table_state.sort``)."""
+    return re.findall(rf'ReflexEvent\("[^"]*{re.escape(handler)}", (\(\{{.*?\}}\))', code)
+
+
+# ---------------------------------------------------------------- table
+
+
+def _table(**kw: object) -> str:
+    columns = [
+        c.Column("name", "Name", sortable=True),
+        c.Column("owner", "Owner", sortable=True),
+        c.Column("note", "Note"),
+    ]
+    return js(
+        c.table(
+            columns,
+            TableState.rows,
+            sort_by=TableState.sort_by,
+            sort_desc=TableState.sort_desc,
+            on_sort=TableState.sort,
+            **kw,  # type: ignore[arg-type]
+        )
+    )
+
+
+def test_sortable_headers_send_their_column_key() -> None:
+    code = _table()
+    payloads = _events(code, "table_state.sort")
+    assert payloads == ['({ ["key"] : "name" })', '({ ["key"] : "owner" })']
+    # the non-sortable column is a plain header: no button, no sort event
+    assert code.count("pc-sort-button") == 2
+    assert '"Note"' in code
+
+
+def test_sort_direction_is_announced_and_drawn_from_state() -> None:
+    code = _table()
+    assert 'sort_by_rx_state_?.valueOf?.() === "name"' in code
+    assert "aria-sort" in code and '"descending"' in code and '"ascending"' in code
+    assert "LucideArrowDown" in code and "LucideArrowUp" in code
+    assert "LucideChevronsUpDown" in code  # idle columns show the neutral affordance
+
+
+def test_rows_come_from_the_state_var_and_cells_by_key() -> None:
+    code = _table()
+    assert "rows_rx_state_ ?? []" in code  # rx.foreach over the state's page of rows
+    assert '?.["name"]' in code and '?.["owner"]' in code
+
+
+def test_rows_as_lists_are_indexed_by_position() -> None:
+    code = js(c.table([c.Column(0, "Name"), c.Column(1, "Owner")], TableState.grid))
+    assert "grid_rx_state_" in code
+    assert "?.at?.(0)" in code or "?.[0]" in code
+    assert "?.at?.(1)" in code or "?.[1]" in code
+
+
+def test_empty_state_replaces_the_grid_when_there_are_no_rows() -> None:
+    code = _table(empty=c.empty_state("No services yet", "Register one.", icon="boxes"))
+    assert "rows_rx_state_.length > 0" in code
+    assert "No services yet" in code and "LucideBoxes" in code
+
+
+def test_pagination_is_wired_to_page_handlers_and_flags() -> None:
+    code = _table(
+        on_prev=TableState.prev_page,
+        on_next=TableState.next_page,
+        has_prev=TableState.has_prev,
+        has_next=TableState.has_next,
+        page_label="51-100 of 2,314",
+    )
+    assert _events(code, "table_state.prev_page") and _events(code, "table_state.next_page")
+    assert "disabled:!(reflex___state" in code and "has_prev_rx_state_" in code
+    assert "has_next_rx_state_" in code
+    assert "51-100 of 2,314" in code
+
+
+def test_no_paging_controls_without_page_handlers() -> None:
+    assert "pc-pagination" not in _table()
+
+
+def test_row_click_passes_the_row_value() -> None:
+    code = js(
+        c.table(
+            [c.Column("name", "Name")],
+            TableState.rows,
+            on_row_click=lambda row: TableState.open_row(row["url"]),
+        )
+    )
+    (payload,) = _events(code, "table_state.open_row")
+    assert '["url"]' in payload
+
+
+def test_sort_handler_flips_direction_on_the_same_column() -> None:
+    state = TableState(_reflex_internal_init=True)  # type: ignore[call-arg]
+    state.sort("name")
+    assert (state.sort_by, state.sort_desc) == ("name", True)
+    state.sort("owner")
+    assert (state.sort_by, state.sort_desc) == ("owner", False)
+
+
+# ---------------------------------------------------------------- status, badge, datapoint
+
+
+@pytest.mark.parametrize(
+    ("kind", "color", "label"),
+    [
+        ("ok", "var(--grass-9)", "Healthy"),
+        ("warning", "var(--amber-9)", "Warning"),
+        ("critical", "var(--red-9)", "Critical"),
+        ("unknown", "var(--gray-9)", "Unknown"),
+        ("stale", "var(--gray-7)", "Stale"),
+    ],
+)
+def test_status_kinds_have_their_color_and_default_label(kind: str, color: str, label: str) -> None:
+    code = js(c.status(kind))
+    assert color in code and f'"{label}"' in code and '"status"' in code
+
+
+def test_status_from_a_var_matches_every_kind() -> None:
+    code = js(c.status(TableState.kind))
+    for kind in tokens.STATUS_KINDS:
+        assert f'"{kind}"' in code
+    assert "kind_rx_state_" in code
+
+
+def test_badge_types_map_to_intent_scales() -> None:
+    assert 'color:"amber"' in js(c.badge("Beta", "warning"))
+    assert 'color:"red"' in js(c.badge("Gone", "error", solid=True))
+    code = js(c.badge("x", TableState.kind))  # type from state
+    assert '"grass"' in code and '"purple"' in code
+
+
+def test_datapoint_trend_shows_direction_percentage_and_sentiment() -> None:
+    up = js(c.datapoint("Deploys", "128", trend=12.5))
+    assert "LucideArrowUp" in up and '"12.5%"' in up and tokens.COLOR["success_text"] in up
+    down_good = js(c.datapoint("Latency", "84 ms", trend=-3.2, trend_sentiment="good"))
+    assert "LucideArrowDown" in down_good and '"3.2%"' in down_good
+    assert tokens.COLOR["success_text"] in down_good
+    bad = js(c.datapoint("Errors", "0.4%", trend=8, trend_sentiment="bad"))
+    assert tokens.COLOR["error_text"] in bad
+    live = js(c.datapoint("Live", "1", trend=TableState.trend))
+    assert "trend_rx_state_" in live and "LucideArrowDown" in live
+
+
+# ---------------------------------------------------------------- avatar, tabs, buttons
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Ada Lovelace", "AL"),
+        ("grace.hopper", "GH"),
+        ("Linus", "LI"),
+        ("Jean-Luc Picard", "JP"),
+        ("  ", "?"),
+        ("", "?"),
+    ],
+)
+def test_initials(name: str, expected: str) -> None:
+    assert c.initials(name) == expected
+
+
+def test_avatar_falls_back_to_initials_also_for_state_names() -> None:
+    assert 'fallback:"AL"' in js(c.avatar("Ada Lovelace"))
+    code = js(c.avatar(TableState.person))
+    assert "person_rx_state_" in code and "toUpperCase" in code
+
+
+def test_tabs_mark_the_selected_tab_and_report_changes() -> None:
+    code = js(
+        c.tabs(
+            [c.Tab("overview", "Overview"), c.Tab("logs", "Logs", count="3")],
+            TableState.tab,
+            TableState.set_tab,
+        )
+    )
+    assert _events(code, "table_state.set_tab") == [
+        '({ ["value"] : "overview" })',
+        '({ ["value"] : "logs" })',
+    ]
+    assert '"tablist"' in code and "aria-selected" in code
+    assert 'tab_rx_state_?.valueOf?.() === "logs"' in code
+
+
+def test_link_tabs_are_links() -> None:
+    code = js(c.tabs([c.Tab("api", "API", href="/catalog/api/x")], "api"))
+    assert '"/catalog/api/x"' in code and "ReflexEvent" not in code
+
+
+def test_icon_button_requires_a_label_for_screen_readers() -> None:
+    code = js(c.icon_button("pencil", TableState.prev_page, label="Edit"))
+    assert '"aria-label":"Edit"' in code and "LucidePencil" in code
+    with pytest.raises(TypeError):
+        c.icon_button("pencil")  # type: ignore[call-arg]
+
+
+def test_primary_button_is_red_and_links_are_links() -> None:
+    assert 'color:"red"' in js(c.button("Deploy", color="red"))
+    assert '"/catalog"' in js(c.button("Browse", href="/catalog"))
+
+
+def test_callout_types_have_roles_and_colors() -> None:
+    assert '"alert"' in js(c.callout("Broken", "error")) and "var(--red-a3)" in js(
+        c.callout("Broken", "error")
+    )
+    assert '"status"' in js(c.callout("FYI", "info"))
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_spacing_is_a_4px_scale() -> None:
+    assert tokens.space(1) == "4px" and tokens.space(4) == "16px" and tokens.space(0.5) == "2px"
+    assert all(v == f"{k * 4}px" for k, v in tokens.SPACE.items())
+
+
+def test_colors_are_theme_variables_so_dark_mode_works() -> None:
+    literal = {k: v for k, v in tokens.COLOR.items() if not v.startswith("var(--")}
+    assert literal == {"on_brand": "white"}
+
+
+def test_box_and_flex_take_steps_not_pixels() -> None:
+    code = js(c.box(c.text("x"), padding=4, rounding="lg", border=True))
+    assert '["padding"] : "16px"' in code and '["borderRadius"] : "16px"' in code
+    assert '["gap"] : "12px"' in js(c.flex(c.text("a"), gap=3))
+
+
+# ---------------------------------------------------------------- shell helpers
+
+
+def _page(route: str, title: str, section: str | None = None, order: int = 100) -> PageSpec:
+    nav = NavEntry(title, "circle", section=section, order=order) if section else None
+    return PageSpec(route=route, title=title, component=lambda: rx.fragment(), nav=nav)
+
+
+def test_nav_sections_follow_the_fixed_order_then_alphabetical() -> None:
+    pages = [
+        _page("/design", "Design", "Developer"),
+        _page("/", "Home", "Explore", order=0),
+        _page("/zeta", "Zeta", "Zeta plugin"),
+        _page("/admin/audit", "Audit", "Admin"),
+        _page("/alpha", "Alpha", "Alpha plugin"),
+        _page("/hidden", "Hidden"),
+    ]
+    sections = layout.nav_sections(pages)
+    assert [s.label for s in sections] == [
+        "Explore",
+        "Admin",
+        "Developer",
+        "Alpha plugin",
+        "Zeta plugin",
+    ]
+    assert [i.href for s in sections for i in s.items] == [
+        "/",
+        "/admin/audit",
+        "/design",
+        "/alpha",
+        "/zeta",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        ("/", "/"),
+        ("/catalog", "/catalog"),
+        ("/catalog/[kind]/[namespace]/[name]", "/catalog"),
+        ("/catalogue", None),  # a prefix of the string but not of the path
+        ("/admin/audit", "/admin/audit"),
+        ("/admin/audit/[id]", "/admin/audit"),
+        ("/unknown", None),  # "/" only matches home
+    ],
+)
+def test_active_nav_item_is_the_longest_path_prefix(route: str, expected: str | None) -> None:
+    hrefs = ["/", "/catalog", "/admin", "/admin/audit"]
+    if route == "/unknown":
+        hrefs = ["/"]
+    assert layout.active_href(route, hrefs) == expected
+
+
+def test_breadcrumbs_link_known_pages_and_read_dynamic_segments_from_the_url() -> None:
+    pages = [_page("/", "Home"), _page("/catalog", "Software catalog")]
+    items = layout.breadcrumb_items("/catalog/[kind]/[name]", pages)
+    assert items[0] == ("Home", "/")
+    assert items[1] == ("Software catalog", "/catalog")
+    kind_label, kind_href = items[2]
+    assert isinstance(kind_label, rx.Var) and kind_href is None
+    assert "split" in str(kind_label) and "(2)" in str(kind_label)
+    assert layout.breadcrumb_items("/admin/org-sync", pages)[1:] == [
+        ("Admin", None),
+        ("Org sync", None),
+    ]
+    assert layout.is_dynamic("/teams/[name]") and not layout.is_dynamic("/admin/audit")
+
+
+def test_admin_only_pages_show_forbidden_to_non_admins() -> None:
+    page = PageSpec(
+        route="/admin/secret", title="Secret", component=lambda: c.text("top secret"),
+        admin_only=True,
+    )  # fmt: skip
+    code = js(layout.shell(page)())
+    assert "is_admin_rx_state_" in code
+    assert "top secret" in code and "have access to this page" in code
+
+
+def test_shell_highlights_the_current_page_in_the_side_navigation() -> None:
+    from pinconsole.plugins import get_registry
+
+    design = next(p for p in get_registry().pages if p.route == "/design")
+    code = js(layout.shell(design)())
+    assert 'aria-current":"page"' in code
+    assert "pc-global-search" in code and 'aria-label":"Main"' in code
+
+
+# ---------------------------------------------------------------- search and activity
+
+
+def _search_state() -> object:
+    from pinconsole.state.search import SearchState
+
+    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+    return root.get_substate(SearchState.get_full_name().split(".")[1:])
+
+
+def test_search_keys_move_open_and_clear() -> None:
+    s = _search_state()
+    s.query, s.open = "pay", True  # type: ignore[attr-defined]
+    s.results = [  # type: ignore[attr-defined]
+        {"kind": "Team", "title": "Payments", "subtitle": "", "url": "/teams/payments"},
+        {"kind": "Component", "title": "Payments API", "subtitle": "", "url": "/c/p"},
+    ]
+    s.key_down("ArrowDown")  # type: ignore[attr-defined]
+    s.key_down("ArrowDown")  # type: ignore[attr-defined]
+    assert s.highlighted == 1  # type: ignore[attr-defined]  # stops at the last result
+    s.key_down("ArrowUp")  # type: ignore[attr-defined]
+    assert s.highlighted == 0  # type: ignore[attr-defined]
+    event = s.key_down("Enter")  # type: ignore[attr-defined]
+    assert '"/teams/payments"' in str(event.args)
+    assert (s.query, s.results, s.open) == ("", [], False)  # type: ignore[attr-defined]
+    s.query, s.open = "x", True  # type: ignore[attr-defined]
+    s.key_down("Escape")  # type: ignore[attr-defined]
+    assert (s.query, s.open) == ("", False)  # type: ignore[attr-defined]
+
+
+def test_time_ago_reads_like_a_person_wrote_it() -> None:
+    from pinconsole.access.activity import time_ago
+
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert time_ago(now - timedelta(seconds=5), now) == "just now"
+    assert time_ago(now - timedelta(minutes=5), now) == "5 min ago"
+    assert time_ago(now - timedelta(hours=3), now) == "3 h ago"
+    assert time_ago(now - timedelta(days=2), now) == "2 d ago"
+    assert time_ago(datetime(2026, 1, 5, 9, 0), now) == "Jan 5, 2026"  # naive = UTC
+
+
+def test_recent_activity_is_newest_first(db: str) -> None:
+    from pinconsole.access.activity import recent_activity
+    from pinconsole.access.audit import record
+    from pinconsole.db import session_scope
+    from pinconsole.models import AuditEvent
+
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    with session_scope() as s:
+        for i, action in enumerate(["catalog.import", "pinapp.scale", "token.create"]):
+            s.add(
+                AuditEvent(
+                    at=base + timedelta(minutes=i),
+                    actor="ada",
+                    action=action,
+                    target=f"component:default/svc-{i}",
+                )
+            )
+    record(None, actor="linus", action="pinapp.delete", target="component:default/x",
+           outcome="denied")  # fmt: skip
+    items = recent_activity(3)
+    assert [i["action"] for i in items] == ["pinapp.delete", "token.create", "pinapp.scale"]
+    assert items[0]["outcome"] == "denied" and items[0]["ago"] == "just now"
+    assert (items[1]["target_kind"], items[1]["target_name"]) == ("component", "svc-2")
