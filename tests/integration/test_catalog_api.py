@@ -1,0 +1,179 @@
+"""The catalog's REST API (/api/v1) on SQLite and PostgreSQL, through the real app and tokens."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pinconsole.access.tokens import create_token, revoke_token
+from pinconsole.api.app import create_api
+from pinconsole.catalog.ingest import import_locations
+from pinconsole.plugins.registry import get_registry
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalog_query"
+
+NEW_SERVICE = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: fresh-svc, description: Registered through the API}
+spec: {type: service, lifecycle: production, owner: team-b}
+"""
+
+
+@pytest.fixture
+def api(db: str, tmp_path: Path) -> Iterator[TestClient]:
+    target = tmp_path / "catalog"
+    shutil.copytree(FIXTURE, target)
+    assert import_locations([str(target)]).errors == []
+    with TestClient(create_api(get_registry())) as client:
+        client.headers["Authorization"] = f"Bearer {create_token('alice', description='test')}"
+        yield client
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()
+
+
+def test_every_route_needs_a_token(api: TestClient) -> None:
+    anonymous = {"Authorization": ""}
+    for path in (
+        "/api/v1/entities",
+        "/api/v1/entities/by-ref/component/default/pay-svc",
+        "/api/v1/entity-facets",
+        "/api/v1/catalog/errors",
+    ):
+        r = api.get(path, headers=anonymous)
+        assert r.status_code == 401, path
+        assert r.headers["content-type"].startswith("application/problem+json")
+    r = api.post("/api/v1/locations", json={"target": "x"}, headers=anonymous)
+    assert r.status_code == 401
+
+
+def test_revoked_token_is_refused_at_once(api: TestClient) -> None:
+    token = create_token("bob", description="short-lived")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/entities", headers=headers).status_code == 200  # now cached
+    from pinconsole.access.tokens import list_tokens
+
+    revoke_token(next(t.id for t in list_tokens("bob")), actor="test")
+    assert api.get("/api/v1/entities", headers=headers).status_code == 401
+
+
+def test_list_filters_facets_and_cursor(api: TestClient) -> None:
+    r = api.get(
+        "/api/v1/entities",
+        params={"kind": "component", "owner": ["team-a", "team-b"], "facets": "kind,owner"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [i["metadata"]["name"] for i in body["items"]] == ["checkout-web", "ledger", "pay-svc"]
+    assert body["total"] == 3
+    assert body["nextCursor"] is None
+    assert {"value": "component", "count": 3} in body["facets"]["kind"]
+    assert body["facets"]["owner"][0] == {"value": "group:default/team-a", "count": 2}
+
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 4, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/api/v1/entities", params=params).json()
+        seen += [i["metadata"]["uid"] for i in page["items"]]
+        cursor = page["nextCursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == page["total"] == 15
+
+    trimmed = api.get("/api/v1/entities", params={"text": "ledger", "fields": "metadata.name"})
+    assert trimmed.json()["items"] == [{"metadata": {"name": "ledger"}}]
+
+    bad = api.get("/api/v1/entities", params={"cursor": "garbage"})
+    assert bad.status_code == 422
+    assert bad.json()["title"] == "Invalid"
+    assert api.get("/api/v1/entities", params={"limit": 0}).status_code == 422
+
+
+def test_backstage_query_forms(api: TestClient) -> None:
+    r = api.get(
+        "/api/v1/entities/by-query",
+        params={"filter": "kind=component,spec.owner=team-a", "fullTextFilterTerm": "card"},
+    )
+    body = r.json()
+    assert [i["metadata"]["name"] for i in body["items"]] == ["pay-svc"]
+    assert body["totalItems"] == 1
+    assert body["pageInfo"] == {}
+    facets = api.get("/api/v1/entity-facets", params={"facet": "spec.type,kind"})
+    assert facets.status_code == 422  # our facet names are the filter names
+    facets = api.get("/api/v1/entity-facets", params={"facet": "type", "filter": "kind=api"})
+    assert facets.json() == {"facets": {"type": [{"value": "openapi", "count": 2}]}}
+    unsupported = api.get("/api/v1/entities", params={"filter": "metadata.colour=red"})
+    assert unsupported.status_code == 422
+
+
+def test_entity_by_ref_is_backstage_shaped(api: TestClient) -> None:
+    r = api.get("/api/v1/entities/by-ref/component/default/pay-svc")
+    assert r.status_code == 200
+    item = r.json()
+    assert item["apiVersion"] == "backstage.io/v1alpha1"
+    assert item["kind"] == "Component"
+    assert {"name", "namespace", "uid", "etag"} <= set(item["metadata"])
+    assert {
+        "type": "ownedBy",
+        "targetRef": "group:default/team-a",
+        "target": {"kind": "group", "namespace": "default", "name": "team-a"},
+    } in item["relations"]
+    same = api.get(f"/api/v1/entities/by-uid/{item['metadata']['uid']}").json()
+    assert same == item
+    assert api.get("/api/v1/entities/by-name/Component/default/pay-svc").json() == item
+    missing = api.get("/api/v1/entities/by-ref/component/default/nope")
+    assert missing.status_code == 404
+    assert missing.json()["status"] == 404
+
+
+def test_register_url_location_then_read_it(api: TestClient, web: tuple[str, Path]) -> None:
+    base, root = web
+    assert api.get("/api/v1/entities", params={"text": "fresh"}).json()["total"] == 0  # cached
+    (root / "catalog-info.yaml").write_text(NEW_SERVICE)
+    r = api.post("/api/v1/locations", json={"type": "url", "target": f"{base}/catalog-info.yaml"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["location"]["target"] == f"{base}/catalog-info.yaml"
+    assert [e["metadata"]["name"] for e in body["entities"]] == ["fresh-svc"]
+    # The import committed in this process: the cached empty answer is gone.
+    after = api.get("/api/v1/entities", params={"text": "fresh"}).json()
+    assert [i["metadata"]["name"] for i in after["items"]] == ["fresh-svc"]
+
+
+def test_file_locations_need_an_administrator(api: TestClient, tmp_path: Path) -> None:
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "catalog-info.yaml").write_text(NEW_SERVICE)
+    target = str(tmp_path / "new")
+    denied = api.post("/api/v1/locations", json={"target": target})
+    assert denied.status_code == 403
+    admin = {"Authorization": f"Bearer {create_token('root-bot', admin=True)}"}
+    ok = api.post("/api/v1/locations", json={"target": target}, headers=admin)
+    assert ok.status_code == 201, ok.text
+    assert [e["metadata"]["name"] for e in ok.json()["entities"]] == ["fresh-svc"]
+
+
+def test_catalog_errors_route(api: TestClient, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "catalog-info.yaml").write_text("kind: Component\nmetadata: {name: x}\n")
+    import_locations([str(bad)])
+    items = api.get("/api/v1/catalog/errors").json()["items"]
+    assert items and items[0]["source"].endswith("catalog-info.yaml")
+    assert {"locationKey", "document", "field", "message", "text"} <= set(items[0])
