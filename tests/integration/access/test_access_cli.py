@@ -1,0 +1,148 @@
+"""The `pinconsole` CLI through Typer's runner: tokens, db upgrade, errors without tracebacks."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from pinconsole.access.tokens import verify_token
+from pinconsole.cli import app, serve_command
+from pinconsole.db import dispose_engines, get_engine
+
+runner = CliRunner()
+PG_ADMIN_URL = os.environ.get("PINCONSOLE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def pg_url(name: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}"
+
+
+def test_help_everywhere() -> None:
+    for args in (
+        [],
+        ["db"],
+        ["db", "upgrade"],
+        ["token"],
+        ["token", "create"],
+        ["demo"],
+        ["demo", "seed"],
+        ["serve"],
+    ):
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage" in result.output
+
+
+def test_token_create_prints_the_token_alone_on_the_last_line(db: str) -> None:
+    result = runner.invoke(
+        app, ["token", "create", "--user", "deploy-bot", "--admin", "--description", "CI"]
+    )
+    assert result.exit_code == 0, result.output
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == last.strip() and " " not in last
+    principal = verify_token(last)
+    assert principal.name == "deploy-bot" and principal.is_admin
+
+
+def test_token_list_and_revoke(db: str) -> None:
+    token = runner.invoke(app, ["token", "create", "--user", "bot"]).stdout.strip().splitlines()[-1]
+    listing = runner.invoke(app, ["token", "list"])
+    assert listing.exit_code == 0 and token[:12] in listing.stdout and token not in listing.stdout
+    token_id = listing.stdout.split()[0]
+    assert runner.invoke(app, ["token", "revoke", token_id]).exit_code == 0
+    assert "revoked" in runner.invoke(app, ["token", "list"]).stdout
+
+
+def test_domain_errors_are_messages_not_tracebacks(db: str) -> None:
+    invalid = runner.invoke(app, ["token", "create", "--user", "two words"])
+    assert invalid.exit_code == 2
+    assert invalid.stderr.startswith("Error: user:") and "Traceback" not in invalid.output
+    missing = runner.invoke(app, ["token", "revoke", "424242"])
+    assert missing.exit_code == 1 and "no API token" in missing.stderr
+    assert missing.exception is None or isinstance(missing.exception, SystemExit)
+
+
+def test_unreachable_database_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(
+        app, ["db", "upgrade", "--url", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"]
+    )
+    assert result.exit_code == 1
+    assert "database is unreachable" in result.stderr and "Traceback" not in result.output
+
+
+def test_db_upgrade_twice_on_an_empty_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "pinconsole.db"
+    url = f"sqlite:///{path}"
+    for _ in range(2):
+        result = runner.invoke(app, ["db", "upgrade", "--url", url])
+        assert result.exit_code == 0, result.output
+    assert {"entity", "audit_event", "api_token"} <= set(inspect(get_engine(url)).get_table_names())
+
+
+@pytest.mark.postgres
+def test_db_upgrade_twice_on_an_empty_postgres_database() -> None:
+    name = f"pc_cli_{uuid.uuid4().hex[:10]}"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        url = pg_url(name)
+        for _ in range(2):
+            result = runner.invoke(app, ["db", "upgrade", "--url", url])
+            assert result.exit_code == 0, result.output
+        tables = set(inspect(get_engine(url)).get_table_names())
+        assert {"entity", "audit_event", "api_token", "alembic_version"} <= tables
+    finally:
+        dispose_engines()
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_serve_refuses_demo_mode_on_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pinconsole.settings import get_settings
+
+    monkeypatch.setenv("PINCONSOLE_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1/x")
+    monkeypatch.setenv("PINCONSOLE_AUTH_MODE", "demo")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["serve", "--port", "3999"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and "embedded" in result.stderr
+
+
+def test_serve_command_lines() -> None:
+    full = serve_command(3100, backend_only=False)
+    assert full[-7:] == [
+        "--env",
+        "prod",
+        "--single-port",
+        "--frontend-port",
+        "3100",
+        "--backend-port",
+        "3100",
+    ]
+    assert serve_command(3100, backend_only=True)[-3:] == [
+        "--backend-only",
+        "--backend-port",
+        "3100",
+    ]
+
+
+def test_plugin_groups_are_commands() -> None:
+    from pinconsole.plugins import get_registry
+
+    groups = {name for p in get_registry().plugins.values() for name in p.cli}
+    result = runner.invoke(app, ["--help"])
+    for name in groups:
+        assert name in result.output
