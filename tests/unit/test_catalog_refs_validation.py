@@ -211,3 +211,25 @@ def test_substitutions_and_root(tmp_path: Path) -> None:
     assert resolve_target("b.yaml", "http://h:1/x/a.yaml", "http://h:1/") == "http://h:1/x/b.yaml"
     with pytest.raises(ValueError):
         resolve_target("http://other/b.yaml", "http://h:1/x/a.yaml", "http://h:1/")
+
+
+def test_fast_yaml_loader_matches_pyyaml() -> None:
+    import yaml
+
+    from pinconsole.catalog.descriptors import DescriptorLoader, load_all
+
+    text = (
+        "a: 1\nb: -2.5\nc: true\nd: ~\ne: null\nf: '12'\ng: 2024-01-02\nh: !!str 7\n"
+        "i: &anchor {x: [1, two, {y: no}]}\nj: *anchor\nk:\n  <<: *anchor\n  z: .inf\n"
+        "l: ''\nm: 0x1F\nn: Yes\no: plain text\n---\n- 1\n- [a, b]\n---\n"
+    )
+    assert load_all(text) == list(yaml.load_all(text, Loader=DescriptorLoader))
+    for path in FIXTURES.rglob("*.yaml"):
+        content = path.read_text()
+        try:
+            expected = list(yaml.load_all(content, Loader=DescriptorLoader))
+        except yaml.YAMLError:
+            continue
+        assert load_all(content) == expected, path
+    recursive = load_all("a: &x [*x]\n")
+    assert isinstance(recursive[0]["a"], list)
