@@ -245,6 +245,15 @@ def _insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
             for chunk in _chunks(rows, 20000):
                 cp.write("".join(_copy_line(row, cols) for row in chunk).encode())
         return
+    if table is not _E:
+        # Plain string columns: hand tuples to the driver, skipping per-row bind processing.
+        cols = list(rows[0])
+        sql = (
+            f'INSERT INTO "{table.name}" ({", ".join(cols)}) '
+            f"VALUES ({', '.join('?' for _ in cols)})"
+        )
+        conn.exec_driver_sql(sql, [tuple(row[c] for c in cols) for row in rows])
+        return
     conn.execute(insert(table), rows)
 
 
@@ -595,6 +604,9 @@ def _ingest_location(key: str, reader: Reader) -> ImportSummary:
     ]
     with session_scope() as session:
         conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            # A lost import is redone by the next refresh; don't wait for the WAL flush.
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         counts = _write(
             conn,
             key,
