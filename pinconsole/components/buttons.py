@@ -21,10 +21,17 @@ _SIZE = {"sm": "1", "md": "2", "lg": "3"}
 _ICON_PX = {"sm": 14, "md": 16, "lg": 18}
 
 
-def _wrap_href(comp: rx.Component, href: str | rx.Var | None, full_width: bool) -> rx.Component:
+def _wrap_href(
+    comp: rx.Component, href: str | rx.Var | None, full_width: bool, external: bool = False
+) -> rx.Component:
     if href is None:
         return comp
-    return rx.link(comp, href=href, underline="none", width="100%" if full_width else "auto")
+    # external: a full page load in a new tab (other apps, and backend routes like /api/v1/docs
+    # that the client-side router does not know)
+    extra = {"is_external": True} if external else {}
+    return rx.link(
+        comp, href=href, underline="none", width="100%" if full_width else "auto", **extra
+    )
 
 
 def button(
@@ -39,6 +46,7 @@ def button(
     disabled: bool | rx.Var = False,
     loading: bool | rx.Var = False,
     href: str | rx.Var | None = None,
+    external: bool = False,
     type: Literal["button", "submit"] = "button",
     **props: Any,
 ) -> rx.Component:
@@ -67,7 +75,7 @@ def button(
         cursor="pointer",
         **props,
     )
-    return _wrap_href(comp, href, full_width)
+    return _wrap_href(comp, href, full_width, external)
 
 
 def icon_button(

@@ -22,20 +22,21 @@ THEME = rx.theme(
     has_background=True,
 )
 
+# Reflex applies this dict as the Radix theme root's css: top-level keys style the root itself
+# (so custom properties set here reach every page), "&.dark" is the root in dark mode, and other
+# selectors are descendants of the root.
 GLOBAL_STYLE: dict[str, Any] = {
     "font_family": FONT_FAMILY,
+    "--default-font-family": FONT_FAMILY,
+    "--heading-font-family": FONT_FAMILY,
+    "--code-font-family": FONT_FAMILY_MONO,
+    "--cursor-button": "pointer",
+    "--cursor-menu-item": "pointer",
+    # The page sits below the cards: a touch of gray in light, darker than panels in dark.
+    "--pc-page-bg": "var(--gray-2)",
+    "&.dark": {"--pc-page-bg": "var(--gray-1)"},
+    "background": COLOR["background"],
     "::selection": {"background": "var(--red-a5)"},
-    ".radix-themes": {
-        "--default-font-family": FONT_FAMILY,
-        "--heading-font-family": FONT_FAMILY,
-        "--code-font-family": FONT_FAMILY_MONO,
-        "--cursor-button": "pointer",
-        "--cursor-menu-item": "pointer",
-        "--pc-page-bg": "var(--gray-2)",
-        "background": COLOR["background"],
-    },
-    # Dark: the page sits below the cards (gray-1), so modules read as raised surfaces.
-    ".dark, .dark .radix-themes, .radix-themes.dark": {"--pc-page-bg": "var(--gray-1)"},
     ".pc-table-row:hover": {"background": "var(--gray-a2)"},
     ".pc-activity-row + .pc-activity-row": {"border_top": f"1px solid {COLOR['border_subtle']}"},
     ".pc-table th": {"background": "transparent"},

@@ -29,7 +29,13 @@ def _hero() -> rx.Component:
     if _has_route("/catalog"):
         actions.append(c.button("Browse catalog", href="/catalog", icon_start="library"))
     actions.append(
-        c.button("API docs", href="/api/v1/docs", icon_start="book-open", color="transparent")
+        c.button(
+            "API docs",
+            href="/api/v1/docs",
+            external=True,
+            icon_start="book-open",
+            color="transparent",
+        )
     )
     return c.flex(
         c.flex(
