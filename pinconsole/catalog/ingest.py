@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from pinconsole.catalog.descriptors import (
@@ -602,22 +603,34 @@ def _ingest_location(key: str, reader: Reader) -> ImportSummary:
         )
         for e in errors
     ]
-    with session_scope() as session:
-        conn = session.connection()
-        if conn.dialect.name == "postgresql":
-            # A lost import is redone by the next refresh; don't wait for the WAL flush.
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        counts = _write(
-            conn,
-            key,
-            list(prepared.values()),
-            seen,
-            errors,
-            missing="orphan",
-            protected_sources=collected.incomplete,
-        )
-        _replace_errors(conn, key, errors)
-        _touch_location(conn, key, "\n".join(map(str, errors[:20])) or None)
+    for attempt in (1, 2):
+        run_errors = list(errors)
+        try:
+            with session_scope() as session:
+                conn = session.connection()
+                if conn.dialect.name == "postgresql":
+                    # One import per location at a time; a lost import is redone by the next
+                    # refresh, so don't wait for the WAL flush either.
+                    conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                counts = _write(
+                    conn,
+                    key,
+                    list(prepared.values()),
+                    seen,
+                    run_errors,
+                    missing="orphan",
+                    protected_sources=collected.incomplete,
+                )
+                _replace_errors(conn, key, run_errors)
+                _touch_location(conn, key, "\n".join(map(str, run_errors[:20])) or None)
+            break
+        except IntegrityError:
+            # Another location's import inserted one of our refs meanwhile: read again once,
+            # which turns the clash into a reported conflict.
+            if attempt == 2:
+                raise
+    errors = run_errors
     summary.added, summary.updated = counts.added, counts.updated
     summary.unchanged, summary.orphaned = counts.unchanged, counts.orphaned
     summary.errors = errors

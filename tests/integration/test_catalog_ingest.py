@@ -364,6 +364,30 @@ def test_register_and_refresh(db: str, valid_dir: Path) -> None:
         assert len(s.exec(select(Location)).scalars().all()) == 1
     results = refresh_locations()
     assert results[str(valid_dir)].unchanged == 17
+    from pinconsole.models import AuditEvent
+
+    with session_scope() as s:
+        events = s.exec(select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)).all()
+    assert [tuple(e) for e in events] == [("alice", "catalog.location.register", str(valid_dir))]
+
+
+def test_concurrent_imports_of_one_location(db: str, valid_dir: Path) -> None:
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            results.append(import_locations([str(valid_dir)]))
+        except Exception as exc:  # surfaced by the assertion below
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert sum(r.added for r in results) == 17  # type: ignore[attr-defined]
+    assert len(_entities()) == 17
 
 
 def test_awkward_text_round_trips(db: str, tmp_path: Path) -> None:
