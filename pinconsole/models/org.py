@@ -26,3 +26,8 @@ class OrgSyncRun(SQLModel, table=True):
     groups_removed: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
     triggered_by: str = Field(default="schedule", max_length=255)
+    # "full": the snapshot was applied to the catalog; "unchanged": the directory and the
+    # catalog matched the last applied snapshot, so nothing was compared or written (0006).
+    mode: str = Field(default="full", max_length=20)
+    snapshot_digest: str | None = Field(default=None, max_length=64)
+    catalog_fingerprint: str | None = Field(default=None, max_length=64)

@@ -8,13 +8,17 @@ Safety rules, each for a reason:
   groups (a wrong filter, an emptied OU) stops and asks for ``--force``;
 - one sync at a time across workers and machines: an advisory lock on PostgreSQL, a file lock on
   SQLite (whose writers share one machine);
-- incremental: the catalog's ``apply_provider_entities`` writes nothing for an unchanged entity.
+- incremental: the catalog's ``apply_provider_entities`` writes nothing for an unchanged entity,
+  and when the whole snapshot equals the last applied one (same digest) while the catalog's rows
+  of these providers are as that sync left them (same fingerprint), the apply is skipped; a full
+  apply still runs at least every ``FULL_RECONCILE`` to repair any drift.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -24,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from sqlalchemy import event, text
+from sqlalchemy import event, func, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from pinconsole.db import get_engine, is_postgres, session_scope
 from pinconsole.errors import Conflict, DomainError, Invalid
-from pinconsole.models import OrgSyncRun
+from pinconsole.models import Entity, OrgSyncRun
 from pinconsole.models._types import utcnow
 from pinconsole.org.config import LdapProviderConfig, load_config
 from pinconsole.org.reader import OrgReadError, OrgSnapshot, read_org
@@ -43,6 +47,9 @@ SYNC_ACTION = "org.sync"
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"pinconsole.org.sync").digest()[:8], "big") >> 1
 # Tables whose writes are bookkeeping, not catalog changes (excluded from the row-write count).
 _BOOKKEEPING = ("org_sync_run", "audit_event")
+# Bump when the entities built here change shape, so the next sync applies in full.
+SNAPSHOT_FORMAT = "1"
+FULL_RECONCILE = timedelta(hours=24)
 
 
 class SyncRefused(DomainError):
@@ -220,6 +227,49 @@ def _apply(session: Session, snapshots: list[OrgSnapshot]) -> _Totals:
     return totals
 
 
+def snapshot_digest(snapshots: list[OrgSnapshot]) -> str:
+    """A digest of everything a sync would apply (entities in their stable, sorted order)."""
+    h = hashlib.sha256(SNAPSHOT_FORMAT.encode())
+    dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+    for snap in snapshots:
+        h.update(f"\x00{snap.provider}\x00".encode())
+        for entity in snap.entities:
+            h.update(dumps(entity).encode())
+            h.update(b"\n")
+    return h.hexdigest()
+
+
+def catalog_fingerprint(session: Session, provider_ids: list[str]) -> str:
+    """Row count and newest update of the catalog entities each provider key owns: any change
+    to them by anyone else (removal, edit) changes this value."""
+    keys = [f"provider:{provider_key(p, k)}" for p in provider_ids for k in ("users", "groups")]
+    rows = session.exec(
+        select(Entity.location_key, func.count(), func.max(Entity.updated_at))
+        .where(col(Entity.location_key).in_(keys))
+        .group_by(Entity.location_key)
+    ).all()
+    text_rows = sorted(f"{k}|{n}|{m}" for k, n, m in rows)
+    return hashlib.sha256("\n".join(text_rows).encode()).hexdigest()
+
+
+def _can_skip(digest: str, fingerprint: str, force: bool) -> bool:
+    if force:
+        return False
+    previous = last_run("ok")
+    if previous is None or previous.snapshot_digest != digest:
+        return False
+    if previous.catalog_fingerprint != fingerprint:
+        return False
+    with session_scope() as s:
+        full = s.exec(
+            select(OrgSyncRun.finished_at)
+            .where(col(OrgSyncRun.status) == "ok", col(OrgSyncRun.mode) == "full")
+            .order_by(col(OrgSyncRun.id).desc())
+            .limit(1)
+        ).first()
+    return full is not None and utcnow() - _aware(full) < FULL_RECONCILE
+
+
 def _guard(totals: _Totals, max_share: float) -> None:
     over = []
     for kind in ("users", "groups"):
@@ -265,10 +315,21 @@ def sync_org(
             run = _save_run(OrgSyncRun(provider=provider_ids[:100], triggered_by=triggered_by))
             try:
                 snapshots = [read_org(p) for p in providers]
+                ids = [p.id for p in providers]
+                digest = snapshot_digest(snapshots)
                 with count_row_writes(engine) as writes:
-                    totals = _apply(session, snapshots)
-                    if not force:
-                        _guard(totals, settings.org_max_removal_share)
+                    if _can_skip(digest, catalog_fingerprint(session, ids), force):
+                        totals = _Totals()
+                        for snap in snapshots:
+                            totals.warnings.extend(snap.warnings)
+                        run.mode = "unchanged"
+                    else:
+                        totals = _apply(session, snapshots)
+                        if not force:
+                            _guard(totals, settings.org_max_removal_share)
+                        run.mode = "full"
+                    run.snapshot_digest = digest
+                    run.catalog_fingerprint = catalog_fingerprint(session, ids)
                     _audit(session, run, totals, triggered_by, force)
                     session.commit()
             except (OrgReadError, SyncRefused, DomainError) as exc:
@@ -290,8 +351,9 @@ def sync_org(
         run.error = f"warnings: {head}{more}"
     run = _save_run(run)
     log.info(
-        "org sync %s: users %s, groups %s, %d row writes, %.1fs",
+        "org sync %s (%s): users %s, groups %s, %d row writes, %.1fs",
         provider_ids,
+        run.mode,
         totals.users,
         totals.groups,
         writes.rows,
@@ -308,7 +370,13 @@ def _audit(session: Session, run: OrgSyncRun, totals: _Totals, actor: str, force
         actor=actor,
         action=SYNC_ACTION,
         target=f"org:{run.provider}",
-        after={"run": run.id, "users": totals.users, "groups": totals.groups, "force": force},
+        after={
+            "run": run.id,
+            "mode": run.mode,
+            "users": totals.users,
+            "groups": totals.groups,
+            "force": force,
+        },
     )
 
 
@@ -316,6 +384,7 @@ def _finish_failed(run: OrgSyncRun, error: str, actor: str) -> OrgSyncRun:
     run.status = "failed"
     run.finished_at = utcnow()
     run.error = error
+    run.snapshot_digest = run.catalog_fingerprint = None
     run = _save_run(run)
     log.warning("org sync failed: %s", error)
     with contextlib.suppress(Exception):  # the audit row is a courtesy; the run row is the record

@@ -64,10 +64,34 @@ def test_sync_then_resync_writes_nothing(
     assert (again.users_added, again.users_updated, again.users_removed) == (0, 0, 0)
     assert (again.groups_added, again.groups_updated, again.groups_removed) == (0, 0, 0)
     assert writes.rows == 0, writes.by_table
+    assert run.mode == "full" and again.mode == "unchanged"  # same snapshot: apply skipped
+
+    # the full comparison (forced past the shortcut) writes nothing either
+    with count_row_writes(get_engine(db)) as writes:
+        full = sync_org(config, force=True, triggered_by="test")
+    assert full.status == "ok" and full.mode == "full", full.error
+    assert (full.users_added, full.users_updated, full.users_removed) == (0, 0, 0)
+    assert (full.groups_added, full.groups_updated, full.groups_removed) == (0, 0, 0)
+    assert writes.rows == 0, writes.by_table
 
     with session_scope() as s:
         audit = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "org.sync")).all()
-    assert len(audit) == 2 and audit[0].actor == "test" and audit[0].outcome == "ok"
+    assert len(audit) == 3 and audit[0].actor == "test" and audit[0].outcome == "ok"
+
+
+def test_catalog_drift_is_repaired(
+    db: str, directory: Slapd, write_config: Callable[..., Path]
+) -> None:
+    """Someone removed a synced entity from the catalog: the unchanged directory still
+    re-applies, because the catalog no longer matches what the last sync left."""
+    config = write_config(directory)
+    assert sync_org(config).status == "ok"
+    with session_scope() as s:
+        s.delete(s.exec(select(Entity).where(col(Entity.ref) == "user:default/eve")).one())
+    run = sync_org(config)
+    assert run.status == "ok" and run.mode == "full" and run.users_added == 1, run.error
+    assert "eve" in _entities("user")
+    assert sync_org(config).mode == "unchanged"
 
 
 def test_a_change_updates_one_entity(
