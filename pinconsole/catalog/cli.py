@@ -22,10 +22,7 @@ def import_command(
         for target in targets:
             register_location(target, "cli", refresh=False)
     summary = import_locations(targets, actor="cli")
-    typer.echo(
-        f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}, "
-        f"orphaned {summary.orphaned}, errors {len(summary.errors)}"
-    )
+    typer.echo(str(summary))
     for error in summary.errors:
         typer.echo(str(error), err=True)
     if summary.errors:
@@ -39,11 +36,7 @@ def refresh_command() -> None:
 
     failed = False
     for key, summary in refresh_locations().items():
-        typer.echo(
-            f"{key}: added {summary.added}, updated {summary.updated}, "
-            f"unchanged {summary.unchanged}, orphaned {summary.orphaned}, "
-            f"errors {len(summary.errors)}"
-        )
+        typer.echo(f"{key}: {summary}")
         failed = failed or bool(summary.errors)
     if failed:
         raise typer.Exit(1)

@@ -87,6 +87,12 @@ class ImportSummary:
     def ok(self) -> bool:
         return not self.errors
 
+    def __str__(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"orphaned {self.orphaned}, errors {len(self.errors)}"
+        )
+
     def merge(self, other: ImportSummary) -> None:
         self.added += other.added
         self.updated += other.updated
@@ -597,12 +603,15 @@ def _ingest_location(key: str, reader: Reader) -> ImportSummary:
             )
             continue
         prepared[item.ref] = item
-    errors = [
-        IngestError(
-            e.source, e.message, e.document, e.field, e.entity_ref, e.line, location_key=key
-        )
-        for e in errors
-    ]
+    errors = sorted(
+        (
+            IngestError(
+                e.source, e.message, e.document, e.field, e.entity_ref, e.line, location_key=key
+            )
+            for e in errors
+        ),
+        key=lambda e: (e.source, -1 if e.document is None else e.document),
+    )
     for attempt in (1, 2):
         run_errors = list(errors)
         try:
