@@ -45,10 +45,6 @@ router = APIRouter(tags=["catalog"])
 allow_any_principal("catalog.register")
 
 
-def _dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False).encode()
-
-
 async def _answer(request: Request, build: Callable[[Session], Any]) -> Response:
     """The cached body for this exact request, or ``build(session)`` rendered and cached."""
     key = (request.url.path, request.url.query)
@@ -56,7 +52,7 @@ async def _answer(request: Request, build: Callable[[Session], Any]) -> Response
     if body is cache.MISSING:
 
         def compute() -> bytes:
-            with session_scope() as session:
+            with query.read_scope() as session:
                 return _dumps(build(session))
 
         body = await run_in_threadpool(cache.cached, CACHE_SPACE, key, compute)
@@ -102,21 +98,48 @@ def _page(
     facets: str | None,
     fields: str | None,
 ) -> dict[str, Any]:
-    page = query.list_entities(session, flt, sort=sort, limit=limit, cursor=cursor)
     wanted = [f for f in (fields or "").split(",") if f.strip()]
-    rels = (
-        query.relations_of(session, [e.ref for e in page.items])
-        if not wanted or any(f.strip().startswith("relations") for f in wanted)
-        else {}
-    )
-    items = [entity_to_api(e, rels.get(e.ref, ())) for e in page.items]
+    items: list[Any]
     if wanted:
-        items = [project_fields(i, wanted) for i in items]
-    out: dict[str, Any] = {"items": items, "total": page.total, "nextCursor": page.next_cursor}
+        with_relations = any(f.strip().startswith("relations") for f in wanted)
+        page = query.list_entities(
+            session, flt, sort=sort, limit=limit, cursor=cursor, with_relations=with_relations
+        )
+        items = [
+            project_fields(entity_to_api(e, page.relations.get(e.ref, ())), wanted)
+            for e in page.items
+        ]
+        total, next_cursor = page.total, page.next_cursor
+    else:
+        texts, total, next_cursor = query.list_entities_json(session, flt, sort, limit, cursor)
+        items = [_Raw(t) for t in texts]
+    out: dict[str, Any] = {"items": items, "total": total, "nextCursor": next_cursor}
     if facets:
         names = [f.strip() for f in facets.split(",") if f.strip()]
         out["facets"] = query.facet_counts(session, flt, names)
     return out
+
+
+class _Raw(str):
+    """JSON text to splice into a response as is (rendered by the database)."""
+
+
+def _dumps(data: Any) -> bytes:
+    """Compact JSON; ``_Raw`` values (already JSON) are spliced in without a parse."""
+    if isinstance(data, _Raw):
+        return data.encode()
+    if isinstance(data, dict) and any(
+        isinstance(v, list) and v and isinstance(v[0], _Raw) for v in data.values()
+    ):
+        parts = []
+        for key, value in data.items():
+            if isinstance(value, list) and value and isinstance(value[0], _Raw):
+                rendered = "[" + ",".join(value) + "]"
+            else:
+                rendered = json.dumps(value, separators=(",", ":"), default=str, ensure_ascii=False)
+            parts.append(json.dumps(key) + ":" + rendered)
+        return ("{" + ",".join(parts) + "}").encode()
+    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False).encode()
 
 
 Multi = Annotated[list[str], Query()]
@@ -201,9 +224,8 @@ async def entity_facets(
     return await _answer(request, lambda s: {"facets": query.facet_counts(s, flt, names)})
 
 
-def _one(session: Session, ref: str) -> dict[str, Any]:
-    detail = query.get_entity_by_ref(session, ref, resolve_targets=False)
-    return entity_to_api(detail.entity, [(r.type, r.target_ref) for r in detail.relations])
+def _one(session: Session, ref: str) -> _Raw:
+    return _Raw(query.entity_json(session, ref))
 
 
 @router.get("/entities/by-ref/{kind}/{namespace}/{name}", summary="One entity with relations")
@@ -222,7 +244,7 @@ async def entity_by_name(
 
 @router.get("/entities/by-uid/{uid}", summary="One entity by uid")
 async def entity_by_uid(request: Request, uid: str, principal: Principal) -> Response:
-    def build(session: Session) -> dict[str, Any]:
+    def build(session: Session) -> _Raw:
         ref = query.ref_for_uid(session, uid)
         if ref is None:
             raise NotFound(f"no entity with uid {uid}")

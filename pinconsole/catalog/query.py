@@ -19,11 +19,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 from sqlmodel import Session
 
 from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
-from pinconsole.db import session_scope
+from pinconsole.db import get_engine, session_scope
 from pinconsole.errors import Invalid, NotFound
 from pinconsole.models.catalog import CatalogError, Entity, EntityTag, Relation
 
@@ -36,6 +46,7 @@ __all__ = [
     "RelatedEntity",
     "catalog_errors",
     "entities_by_refs",
+    "entity_json",
     "entity_summary",
     "entity_url",
     "facet_counts",
@@ -43,6 +54,8 @@ __all__ = [
     "get_entity_by_ref",
     "home_summary",
     "list_entities",
+    "list_entities_json",
+    "read_scope",
     "ref_for_uid",
     "refs_for_location",
     "relations_of",
@@ -185,6 +198,7 @@ class EntityPage:
     items: list[Entity]
     total: int
     next_cursor: str | None = None
+    relations: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
@@ -216,6 +230,84 @@ def _keyset(keys: list[Any], descending: list[bool], values: list[Any]) -> Colum
     return or_(*branches)
 
 
+def _relations_column(session: Session) -> Any:
+    """A per-row column with the entity's outgoing relations as JSON ``[[type, target], ...]``.
+
+    Fetching them in the same statement saves a round trip per request, which is most of the
+    cost of a page on PostgreSQL. Duplicates (one relation stated by two origins) are removed by
+    ``_decode_relations``.
+    """
+    pair_agg = (
+        func.json_agg(func.json_build_array(Relation.type, Relation.target_ref))
+        if session.get_bind().dialect.name == "postgresql"
+        else func.json_group_array(func.json_array(Relation.type, Relation.target_ref))
+    )
+    return (
+        select(pair_agg)
+        .where(Relation.source_ref == Entity.ref)
+        .correlate(Entity)  # type: ignore[arg-type]
+        .scalar_subquery()
+    )
+
+
+def _decode_relations(raw: Any) -> list[tuple[str, str]]:
+    if raw is None:
+        return []
+    pairs = json.loads(raw) if isinstance(raw, str | bytes) else raw
+    return sorted({(p[0], p[1]) for p in pairs if p and p[0] is not None})
+
+
+@dataclass
+class _PagePlan:
+    keys: list[Any]
+    conds: list[ColumnElement[bool]]
+    count: Any
+    order: list[Any]
+    after: ColumnElement[bool] | None
+    limit: int
+    sort: str
+
+
+def _plan(flt: EntityFilter | None, sort: str, limit: int, cursor: str | None) -> _PagePlan:
+    flt = flt or EntityFilter()
+    desc = sort.startswith("-")
+    base = sort.lstrip("-")
+    if base not in _SORT_KEYS:
+        raise Invalid(f"unknown sort {sort!r}; one of {', '.join(SORTS)}", where="sort")
+    keys = [*_SORT_KEYS[base], Entity.uid]
+    descending = [desc] + [False] * (len(keys) - 1)
+    conds = _conditions(flt)
+    after = None
+    if cursor:
+        after = _keyset(keys, descending, _decode_cursor(sort, cursor, len(keys)))
+    return _PagePlan(
+        keys=keys,
+        conds=conds,
+        count=select(func.count()).select_from(Entity).where(*conds),
+        order=[k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)],
+        after=after,
+        limit=max(1, min(int(limit), MAX_LIMIT)),
+        sort=sort,
+    )
+
+
+def _run_plan(session: Session, plan: _PagePlan, head: list[Any], with_total: bool) -> Any:
+    """Rows of ``head`` columns, [total], sort keys; plus the total and the next cursor."""
+    extra = [plan.count.correlate(None).scalar_subquery()] if with_total else []
+    stmt = select(*head, *extra, *plan.keys).select_from(Entity).where(*plan.conds)
+    if plan.after is not None:
+        stmt = stmt.where(plan.after)
+    rows = session.exec(stmt.order_by(*plan.order).limit(plan.limit + 1)).all()  # type: ignore[call-overload]
+    total = -1
+    if with_total:
+        total = rows[0][len(head)] if rows else session.exec(plan.count).one()[0]  # type: ignore[call-overload]
+    next_cursor = None
+    if len(rows) > plan.limit:
+        last = rows[plan.limit - 1]
+        next_cursor = _encode_cursor(plan.sort, list(last[len(last) - len(plan.keys) :]))
+    return rows[: plan.limit], total, next_cursor
+
+
 def list_entities(
     session: Session,
     flt: EntityFilter | None = None,
@@ -224,39 +316,70 @@ def list_entities(
     cursor: str | None = None,
     *,
     with_total: bool = True,
+    with_relations: bool = False,
 ) -> EntityPage:
     """A page of entities matching ``flt`` in ``sort`` order (``-`` prefix: descending).
 
     Sorts: name, kind, namespace, owner, type, lifecycle, system, score (ties by name, then uid).
     Descending sorts reverse only the first key, so names stay A-Z within a group.
+    The total and (``with_relations``) each item's relations come in the same statement.
     """
-    flt = flt or EntityFilter()
-    desc = sort.startswith("-")
-    base = sort.lstrip("-")
-    if base not in _SORT_KEYS:
-        raise Invalid(f"unknown sort {sort!r}; one of {', '.join(SORTS)}", where="sort")
-    limit = max(1, min(int(limit), MAX_LIMIT))
-    keys = [*_SORT_KEYS[base], Entity.uid]
-    descending = [desc] + [False] * (len(keys) - 1)
-    conds = _conditions(flt)
+    plan = _plan(flt, sort, limit, cursor)
+    head: list[Any] = [Entity]
+    if with_relations:
+        head.append(_relations_column(session))
+    rows, total, next_cursor = _run_plan(session, plan, head, with_total)
+    relations = {row[0].ref: _decode_relations(row[1]) for row in rows} if with_relations else {}
+    return EntityPage(
+        items=[row[0] for row in rows], total=total, next_cursor=next_cursor, relations=relations
+    )
 
-    total = -1
-    if with_total:
-        total = session.exec(  # type: ignore[call-overload]
-            select(func.count()).select_from(Entity).where(*conds)
-        ).one()[0]
 
-    stmt = select(Entity, *keys).where(*conds)
-    if cursor:
-        stmt = stmt.where(_keyset(keys, descending, _decode_cursor(sort, cursor, len(keys))))
-    order = [k.desc() if d else k.asc() for k, d in zip(keys, descending, strict=True)]
-    rows = session.exec(stmt.order_by(*order).limit(limit + 1)).all()  # type: ignore[call-overload]
-    items = [row[0] for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = _encode_cursor(sort, list(last[1:]))
-    return EntityPage(items=items, total=total, next_cursor=next_cursor)
+def list_entities_json(
+    session: Session,
+    flt: EntityFilter | None = None,
+    sort: str = "name",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[str], int, str | None]:
+    """Like ``list_entities`` but each item already Backstage-shaped JSON text (for the API).
+
+    On PostgreSQL the database renders the items (``serialize.ITEM_SQL_POSTGRES``); elsewhere
+    Python does, with the same result.
+    """
+    from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
+
+    if session.get_bind().dialect.name != "postgresql":
+        page = list_entities(session, flt, sort, limit, cursor, with_relations=True)
+        items = [_dumps(entity_to_api(e, page.relations.get(e.ref, ()))) for e in page.items]
+        return items, page.total, page.next_cursor
+    plan = _plan(flt, sort, limit, cursor)
+    rows, total, next_cursor = _run_plan(session, plan, [literal_column(ITEM_SQL_POSTGRES)], True)
+    return [row[0] for row in rows], total, next_cursor
+
+
+def entity_json(session: Session, ref: str) -> str:
+    """One entity as Backstage-shaped JSON text, relations included; ``NotFound`` if absent."""
+    from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
+
+    try:
+        key = str(parse_ref(ref))
+    except RefError as exc:
+        raise Invalid(str(exc), where="ref") from exc
+    if session.get_bind().dialect.name != "postgresql":
+        detail = get_entity_by_ref(session, key, resolve_targets=False)
+        return _dumps(
+            entity_to_api(detail.entity, [(r.type, r.target_ref) for r in detail.relations])
+        )
+    stmt = select(literal_column(ITEM_SQL_POSTGRES)).select_from(Entity).where(Entity.ref == key)
+    found = session.exec(stmt).first()  # type: ignore[call-overload]
+    if found is None:
+        raise NotFound(f"no entity {key}")
+    return str(found[0])
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False)
 
 
 _FACET_COLUMNS: dict[str, Any] = {
@@ -372,11 +495,12 @@ def get_entity_by_ref(session: Session, ref: str, *, resolve_targets: bool = Tru
         key = str(parse_ref(ref))
     except RefError as exc:
         raise Invalid(str(exc), where="ref") from exc
-    found = _entities(session, select(Entity).where(Entity.ref == key))
-    if not found:
+    row = session.exec(  # type: ignore[call-overload]
+        select(Entity, _relations_column(session)).where(Entity.ref == key)
+    ).first()
+    if row is None:
         raise NotFound(f"no entity {key}")
-    entity = found[0]
-    pairs = relations_of(session, [key])[key]
+    entity, pairs = row[0], _decode_relations(row[1])
     targets: dict[str, Any] = {}
     if resolve_targets and pairs:
         wanted = sorted({t for _, t in pairs})
@@ -497,6 +621,29 @@ def entity_summary(entity: Entity) -> EntitySummary:
         status=entity.status,
         url=entity_url(entity.kind, entity.namespace, entity.name),
     )
+
+
+_read_engines: dict[str, Any] = {}
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for reads only, in autocommit: no BEGIN/COMMIT round trips per request.
+
+    Each statement sees a consistent snapshot, and the read paths here answer a request with
+    one statement (``list_entities`` and ``get_entity_by_ref`` fold totals and relations in).
+    """
+    engine = get_engine(url)
+    reader = _read_engines.get(str(engine.url))
+    if reader is None:
+        reader = _read_engines[str(engine.url)] = engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+    session = Session(reader, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @contextmanager

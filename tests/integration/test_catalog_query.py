@@ -340,3 +340,19 @@ def test_cache_generation_moves_on_commit(db: str) -> None:
             )
         )
     assert cache.generation() != before
+
+
+def test_database_rendered_json_equals_python_serialisation(catalog: Path) -> None:
+    """The API's PostgreSQL fast path renders exactly what ``entity_to_api`` builds."""
+    import json
+
+    with session_scope() as s:
+        s.execute(update(Entity).where(Entity.name == "ledger").values(status="orphaned"))
+    with session_scope() as s:
+        page = q.list_entities(s, None, limit=500, with_relations=True)
+        texts, total, _ = q.list_entities_json(s, None, limit=500)
+        assert total == page.total == len(texts)
+        for entity, text in zip(page.items, texts, strict=True):
+            expected = entity_to_api(entity, page.relations[entity.ref])
+            assert json.loads(text) == expected, entity.ref
+            assert json.loads(q.entity_json(s, entity.ref)) == expected
