@@ -106,7 +106,7 @@ def _brand() -> rx.Component:
     )
 
 
-def _sidebar(active: str | None) -> rx.Component:
+def _navigation(active: str | None) -> rx.Component:
     registry = get_registry()
     footer = c.text(
         f"{len(registry.plugins)} plugins loaded",
@@ -114,8 +114,48 @@ def _sidebar(active: str | None) -> rx.Component:
         color="subtle",
         padding_x=space(3),
     )
+    return c.side_navigation(
+        nav_sections(registry.nav), active or "", header=_brand(), footer=footer
+    )
+
+
+def _mobile_navigation(active: str | None) -> rx.Component:
+    """Below the md breakpoint the rail is hidden; a menu button opens it as a drawer."""
     return rx.box(
-        c.side_navigation(nav_sections(registry.nav), active or "", header=_brand(), footer=footer),
+        rx.drawer.root(
+            rx.drawer.trigger(
+                rx.icon_button(
+                    rx.icon("menu", size=20),
+                    variant="ghost",
+                    color_scheme="gray",
+                    high_contrast=True,
+                    radius="full",
+                    size="2",
+                    aria_label="Open navigation",
+                )
+            ),
+            rx.drawer.overlay(z_index="40"),
+            rx.drawer.portal(
+                rx.drawer.content(
+                    _navigation(active),
+                    top="0",
+                    left="0",
+                    height="100%",
+                    width="280px",
+                    padding=space(4),
+                    background=COLOR["surface"],
+                    z_index="50",
+                )
+            ),
+            direction="left",
+        ),
+        display=rx.breakpoints(initial="block", md="none"),
+    )
+
+
+def _sidebar(active: str | None) -> rx.Component:
+    return rx.box(
+        _navigation(active),
         position="fixed",
         top="0",
         bottom="0",
@@ -189,7 +229,14 @@ def _user_menu() -> rx.Component:
             rx.el.button(
                 c.flex(
                     c.avatar(name, size="sm", color="red"),
-                    c.text(name, size="200", weight="semibold", truncate=True, max_width="160px"),
+                    c.text(
+                        name,
+                        size="200",
+                        weight="semibold",
+                        truncate=True,
+                        max_width="160px",
+                        display=rx.breakpoints(initial="none", sm="block"),
+                    ),
                     rx.icon("chevron-down", size=16, color=COLOR["text_subtle"]),
                     gap=2,
                 ),
@@ -237,15 +284,15 @@ def _user_menu() -> rx.Component:
     )
 
 
-def _top_bar() -> rx.Component:
+def _top_bar(active: str | None) -> rx.Component:
     return rx.flex(
-        _search(),
+        c.flex(_mobile_navigation(active), _search(), gap=2, flex="1", min_width="0"),
         c.flex(_theme_toggle(), _user_menu(), gap=2),
         align="center",
         justify="between",
         gap=space(4),
         height=TOPBAR_HEIGHT,
-        padding_x=space(8),
+        padding_x=rx.breakpoints(initial=space(4), md=space(8)),
         position="sticky",
         top="0",
         z_index="10",
@@ -292,7 +339,7 @@ def shell(page: PageSpec) -> Callable[[], rx.Component]:
             rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
             _sidebar(active),
             rx.box(
-                _top_bar(),
+                _top_bar(active),
                 rx.el.main(
                     c.column(*content, gap=6),
                     max_width=CONTENT_MAX_WIDTH,

@@ -100,6 +100,7 @@ def side_navigation(
         rx.flex(*body, direction="column", gap=space(6), height="100%"),
         aria_label="Main",
         height="100%",
+        width="100%",
         **props,
     )
 
