@@ -234,8 +234,8 @@ class LdapEntry:
         return [_text(v) for v in self.attrs.get(name.lower(), [])]
 
     def first(self, name: str | None) -> str | None:
-        vals = self.values(name)
-        return vals[0] if vals else None
+        vals = self.attrs.get(name.lower()) if name else None
+        return _text(vals[0]) if vals else None
 
 
 # --- connection -----------------------------------------------------------------------------------
@@ -463,11 +463,11 @@ class _Node:
     dn: str
     norm_dn: str
     refs: dict[str, list[str]] = field(default_factory=dict)  # relation kind -> raw values
+    ref: str = ""  # kind:namespace/name, fixed once the entity is built
 
-    @property
-    def ref(self) -> str:
+    def __post_init__(self) -> None:
         md = self.entity["metadata"]
-        return f"{self.entity['kind'].lower()}:{md.get('namespace') or 'default'}/{md['name']}"
+        self.ref = f"{self.entity['kind'].lower()}:{md.get('namespace') or 'default'}/{md['name']}"
 
 
 def _base_entity(
