@@ -409,3 +409,14 @@ def json_quote(text: str) -> str:
     import json
 
     return json.dumps(text, ensure_ascii=False)
+
+
+def test_entity_turned_invalid_keeps_last_good_version(db: str, valid_dir: Path) -> None:
+    import_locations([str(valid_dir)])
+    path = valid_dir / "components" / "payments.yaml"
+    path.write_text(path.read_text().replace("  owner: user:jdoe\n", ""))
+    summary = import_locations([str(valid_dir)])
+    assert summary.orphaned == 0 and summary.unchanged == 16
+    assert [e.field for e in summary.errors] == ["spec.owner"]
+    web = _entities()["component:default/checkout-web"]
+    assert web.status == "active" and web.owner_ref == "user:default/jdoe"
