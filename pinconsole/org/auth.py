@@ -10,7 +10,6 @@ limit holds across workers).
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import math
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 import ldap3
 from ldap3.core import exceptions as lx
 
+from pinconsole.access.authenticators import current_client
 from pinconsole.errors import Invalid, Unauthenticated, Unavailable
 from pinconsole.org.config import LdapProviderConfig, load_config
 from pinconsole.org.reader import (
@@ -44,13 +44,12 @@ WRONG_CREDENTIALS = "Wrong user name or password."
 MAX_FAILURES = 5  # per user and client within WINDOW_SECONDS
 WINDOW_SECONDS = 15 * 60
 
-# The sign-in page sets the client (IP address) for the duration of one attempt.
-current_client: contextvars.ContextVar[str] = contextvars.ContextVar("signin_client", default="")
-
 
 @contextlib.contextmanager
 def signin_client(client: str) -> Iterator[None]:
-    """Attribute the password checks inside the block to ``client`` (for rate limiting)."""
+    """Attribute the password checks inside the block to ``client`` (for rate limiting).
+
+    The access core's ``authenticate(..., client=)`` sets the same variable for its backends."""
     token = current_client.set(client or "")
     try:
         yield

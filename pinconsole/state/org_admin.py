@@ -11,7 +11,8 @@ from typing import Any
 
 import reflex as rx
 
-from pinconsole.state.base import AppState
+from pinconsole.access.principal import Principal
+from pinconsole.state.base import AppState, principal_of
 
 PAGE_SIZE = 20
 _STATUS_TYPE = {"ok": "success", "failed": "error", "running": "info"}
@@ -42,13 +43,12 @@ def _load_page(page: int) -> tuple[list[dict[str, str]], int, bool]:
     return [_row(r) for r in runs], total, bool(get_settings().org_config)
 
 
-def _sync_as(user_name: str) -> tuple[str, str]:
+def _sync_as(principal: Principal) -> tuple[str, str]:
     """Authorize and run one sync; returns (message, callout type)."""
-    from pinconsole.access import Resource, authorize, resolve_principal
+    from pinconsole.access import Resource, authorize
     from pinconsole.errors import Conflict, DomainError
     from pinconsole.org.sync import sync_org
 
-    principal = resolve_principal(user_name)
     try:
         authorize(principal, "admin.org.sync", Resource("org", "org:ldap"))
         run = sync_org(triggered_by=principal.name)
@@ -111,10 +111,15 @@ class OrgAdminState(AppState):
                 return
             self.syncing = True
             self.message = ""
-            user = self.user_name
             self.page = 0
+            try:
+                principal = principal_of(self)
+            except Exception as exc:
+                self.syncing = False
+                self.message, self.message_type = str(exc), "error"
+                return
         try:
-            message, kind = await asyncio.to_thread(_sync_as, user)
+            message, kind = await asyncio.to_thread(_sync_as, principal)
         except Exception as exc:  # never leave the button spinning
             message, kind = f"The sync could not run: {exc}", "error"
         rows, total, configured = await asyncio.to_thread(_load_page, 0)

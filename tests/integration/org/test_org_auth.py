@@ -127,3 +127,16 @@ def test_registered_authenticator_maps_admin_group(ldap_mode: Slapd, sqlite_db: 
     assert not bob.is_admin and "group:default/engineering" in bob.groups
     with pytest.raises(Unauthenticated, match="Wrong user name or password"):
         access_authenticate("ldap", "bob", "bad")
+
+
+def test_access_core_passes_the_client_through(ldap_mode: Slapd, sqlite_db: str) -> None:
+    """The sign-in page calls the access core with the browser's IP; the limit is per client."""
+    from pinconsole.access.authenticators import authenticate as access_authenticate
+
+    auth.register()
+    for _ in range(5):
+        with pytest.raises(Unauthenticated, match="Wrong"):
+            access_authenticate("ldap", "carol", "bad", client="7.7.7.7")
+    with pytest.raises(TooManyAttempts):
+        access_authenticate("ldap", "carol", "pw-carol", client="7.7.7.7")
+    assert access_authenticate("ldap", "carol", "pw-carol", client="8.8.8.8").name == "carol"
