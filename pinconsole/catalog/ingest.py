@@ -215,10 +215,11 @@ def prepare_entity(
         "kind": kind.lower(),
         "namespace": namespace,
         "name": meta["name"],
-        "title": title,
+        # Column widths: the full values stay in ``body``.
+        "title": title[:500] if title else title,
         "description": description,
-        "spec_type": spec.get("type") if isinstance(spec.get("type"), str) else None,
-        "lifecycle": spec.get("lifecycle") if isinstance(spec.get("lifecycle"), str) else None,
+        "spec_type": spec["type"][:100] if isinstance(spec.get("type"), str) else None,
+        "lifecycle": spec["lifecycle"][:100] if isinstance(spec.get("lifecycle"), str) else None,
         "owner_ref": field_ref("owner"),
         "system_ref": field_ref("system"),
         "domain_ref": field_ref("domain") if kind == "System" else None,
@@ -552,6 +553,11 @@ def _collect(key: str, reader: Reader) -> _Collected:
 
 def _ingest_location(key: str, reader: Reader) -> ImportSummary:
     summary = ImportSummary()
+    if len(key) > 1000:
+        summary.errors.append(
+            IngestError(key[:200] + "...", "location is longer than 1000 characters")
+        )
+        return summary
     collected = _collect(key, reader)
     if collected.fatal is not None:
         # Nothing could be read: leave every stored entity of this location as it is.

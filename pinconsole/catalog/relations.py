@@ -9,6 +9,7 @@ from pinconsole.catalog.descriptors import FieldPath
 from pinconsole.catalog.refs import DEFAULT_NAMESPACE, RefError, entity_ref, ref_for_field
 
 Triple = tuple[str, str, str]  # (source_ref, type, target_ref)
+MAX_REF_LENGTH = 400  # the width of the ref columns
 
 # kind -> [(spec field, outgoing relation, incoming relation)]
 RULES: dict[str, list[tuple[str, str, str]]] = {
@@ -66,6 +67,9 @@ def compute_relations(body: Mapping[str, Any]) -> tuple[list[Triple], list[tuple
                 target = ref_for_field(field, item, namespace)
             except RefError as exc:
                 problems.append((path, str(exc)))
+                continue
+            if len(target) > MAX_REF_LENGTH:
+                problems.append((path, f"entity reference is longer than {MAX_REF_LENGTH}"))
                 continue
             triples[(self_ref, outgoing, target)] = None
             triples[(target, incoming, self_ref)] = None

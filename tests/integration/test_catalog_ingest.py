@@ -420,3 +420,19 @@ def test_entity_turned_invalid_keeps_last_good_version(db: str, valid_dir: Path)
     assert [e.field for e in summary.errors] == ["spec.owner"]
     web = _entities()["component:default/checkout-web"]
     assert web.status == "active" and web.owner_ref == "user:default/jdoe"
+
+
+def test_oversized_values_do_not_break_the_pass(db: str, tmp_path: Path) -> None:
+    long_title = "T" * 600
+    (tmp_path / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: wide\n"
+        f"  title: {long_title}\n"
+        "spec: {type: service, lifecycle: production, owner: team-a}\n"
+        "---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: long-owner\n"
+        f"spec: {{type: service, lifecycle: production, owner: {'o' * 450}}}\n"
+    )
+    summary = import_locations([str(tmp_path)])
+    assert [(e.document, e.field) for e in summary.errors] == [(1, "spec.owner")]
+    wide = _entities()["component:default/wide"]
+    assert wide.title == long_title[:500] and wide.body["metadata"]["title"] == long_title
