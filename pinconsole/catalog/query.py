@@ -401,18 +401,38 @@ def facet_counts(
     a value for the field are not counted.
     """
     flt = flt or EntityFilter()
-    out: dict[str, list[dict[str, Any]]] = {}
-    for name in dict.fromkeys(fields):
+    names = list(dict.fromkeys(fields))
+    for name in names:
         if name not in FACET_FIELDS:
             raise Invalid(f"unknown facet {name!r}; one of {', '.join(FACET_FIELDS)}")
+    counts: dict[str, list[tuple[Any, int]]] = {name: [] for name in names}
+    # Fields the filter does not constrain share one condition set: on PostgreSQL they are
+    # counted in a single pass (GROUPING SETS, served by the covering ix_entity_facets index).
+    shared = [n for n in names if n != "tag" and not getattr(flt, n)]
+    if len(shared) > 1 and session.get_bind().dialect.name == "postgresql":
+        cols = [_FACET_COLUMNS[n] for n in shared]
+        stmt = (
+            select(*cols, *[func.grouping(c) for c in cols], func.count())
+            .select_from(Entity)
+            .where(*_conditions(flt))
+            .group_by(func.grouping_sets(*[tuple_(c) for c in cols]))
+        )
+        width = len(cols)
+        for row in session.exec(stmt).all():  # type: ignore[call-overload]
+            i = list(row[width : 2 * width]).index(0)
+            if row[i] is not None:
+                counts[shared[i]].append((row[i], row[-1]))
+        done = set(shared)
+    else:
+        done = set()
+    for name in names:
+        if name in done:
+            continue
         conds = _conditions(flt.without(name))
         if name == "tag":
-            stmt = (
-                select(EntityTag.tag, func.count())
-                .join(Entity, Entity.uid == EntityTag.entity_uid)  # type: ignore[arg-type]
-                .where(*conds)
-                .group_by(EntityTag.tag)
-            )
+            stmt = select(EntityTag.tag, func.count()).group_by(EntityTag.tag)
+            if conds:
+                stmt = stmt.join(Entity, Entity.uid == EntityTag.entity_uid).where(*conds)  # type: ignore[arg-type]
         else:
             column = _FACET_COLUMNS[name]
             stmt = (
@@ -421,10 +441,14 @@ def facet_counts(
                 .where(column.is_not(None), *conds)
                 .group_by(column)
             )
-        rows = session.exec(stmt).all()  # type: ignore[call-overload]
-        rows = sorted(rows, key=lambda r: (-r[1], str(r[0])))
-        out[name] = [{"value": value, "count": count} for value, count in rows]
-    return out
+        counts[name] = [(r[0], r[1]) for r in session.exec(stmt).all()]  # type: ignore[call-overload]
+    return {
+        name: [
+            {"value": value, "count": count}
+            for value, count in sorted(rows, key=lambda r: (-r[1], str(r[0])))
+        ]
+        for name, rows in counts.items()
+    }
 
 
 # --------------------------------------------------------------------------- one entity
