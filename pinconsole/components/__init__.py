@@ -8,7 +8,7 @@ from pinconsole.components.badges import badge, status
 from pinconsole.components.buttons import button, icon_button
 from pinconsole.components.callout import callout, toast
 from pinconsole.components.datapoint import datapoint
-from pinconsole.components.module import empty_state, module
+from pinconsole.components.module import empty_state, module, skeleton_rows
 from pinconsole.components.navigation import NavItem, NavSection, breadcrumbs, side_navigation
 from pinconsole.components.primitives import (
     box,
@@ -50,6 +50,7 @@ __all__ = [
     "search_field",
     "search_results",
     "side_navigation",
+    "skeleton_rows",
     "status",
     "table",
     "tabs",

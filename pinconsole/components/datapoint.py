@@ -24,7 +24,8 @@ def _trend(value: float | rx.Var, sentiment: Sentiment) -> rx.Component:
         else:
             color = _SENTIMENT_COLOR[sentiment]
     else:
-        arrow = rx.icon("arrow-up" if value >= 0 else "arrow-down", size=14)
+        name = "minus" if value == 0 else ("arrow-up" if value > 0 else "arrow-down")
+        arrow = rx.icon(name, size=14)
         pct = f"{abs(value):g}%"
         if sentiment == "auto":
             sentiment = "neutral" if value == 0 else ("good" if value > 0 else "bad")

@@ -135,3 +135,15 @@ def empty_state(
         width="100%",
         **props,
     )
+
+
+def skeleton_rows(count: int = 3, *, height: str = "40px", **props: Any) -> rx.Component:
+    """Placeholder rows while a module's data loads (prerendered pages show these first)."""
+    return rx.flex(
+        *[rx.skeleton(rx.box(height=height, width="100%"), loading=True) for _ in range(count)],
+        direction="column",
+        gap=space(3),
+        width="100%",
+        aria_busy="true",
+        **props,
+    )

@@ -69,9 +69,14 @@ def side_navigation(
     *,
     header: rx.Component | None = None,
     footer: rx.Component | None = None,
+    label: str = "Main",
     **props: Any,
 ) -> rx.Component:
-    """The left rail: ``active`` is the href of the current page's nav item."""
+    """The left rail: ``active`` is the href of the current page's nav item.
+
+    ``label`` names the landmark; only the app's own rail is "Main" (tests and screen readers
+    find it by that name), examples and secondary menus pass another.
+    """
     groups: list[Any] = []
     for section in sections:
         items: list[Any] = []
@@ -98,7 +103,7 @@ def side_navigation(
         body.append(footer)
     return rx.el.nav(
         rx.flex(*body, direction="column", gap=space(6), height="100%"),
-        aria_label="Main",
+        aria_label=label,
         height="100%",
         width="100%",
         **props,

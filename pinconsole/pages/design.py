@@ -295,7 +295,7 @@ def _navigation() -> rx.Component:
     return c.module(
         rx.grid(
             c.box(
-                c.side_navigation(sections, "/x-catalog"),
+                c.side_navigation(sections, "/x-catalog", label="Example navigation"),
                 padding=3,
                 color="default",
                 border=True,

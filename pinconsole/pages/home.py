@@ -19,6 +19,11 @@ _GREETING = rx.Var(
 )
 
 
+def _when_loaded(content: rx.Component, rows: int = 3) -> rx.Component:
+    """Skeleton rows until the backend has sent the data (the prerendered HTML has none)."""
+    return rx.cond(HomeState.loaded, content, c.skeleton_rows(rows))
+
+
 def _has_route(route: str) -> bool:
     return any(p.route == route for p in get_registry().pages)
 
@@ -114,20 +119,23 @@ def _my_services() -> rx.Component:
         ),
     )
     return c.module(
-        c.table(
-            [
-                c.Column("title", "Service", render=_service_name),
-                c.Column("type", "Type", width="120px"),
-                c.Column(
-                    "lifecycle",
-                    "Lifecycle",
-                    width="130px",
-                    render=lambda r: c.badge(r["lifecycle"], r["lifecycle_intent"]),
-                ),
-                c.Column("score", "Score", width="80px", align="right"),
-            ],
-            HomeState.services,
-            empty=empty,
+        _when_loaded(
+            c.table(
+                [
+                    c.Column("title", "Service", render=_service_name),
+                    c.Column("type", "Type", width="120px"),
+                    c.Column(
+                        "lifecycle",
+                        "Lifecycle",
+                        width="130px",
+                        render=lambda r: c.badge(r["lifecycle"], r["lifecycle_intent"]),
+                    ),
+                    c.Column("score", "Score", width="80px", align="right"),
+                ],
+                HomeState.services,
+                empty=empty,
+            ),
+            rows=4,
         ),
         title="My services",
         subtitle="Components owned by you or your teams",
@@ -171,15 +179,18 @@ def _my_team() -> rx.Component:
         gap=5,
     )
     return c.module(
-        rx.cond(
-            HomeState.has_team,
-            card,
-            c.empty_state(
-                "No team yet",
-                "Teams come from the directory or from Group entities in the catalog.",
-                icon="users",
-                compact=True,
+        _when_loaded(
+            rx.cond(
+                HomeState.has_team,
+                card,
+                c.empty_state(
+                    "No team yet",
+                    "Teams come from the directory or from Group entities in the catalog.",
+                    icon="users",
+                    compact=True,
+                ),
             ),
+            rows=2,
         ),
         title="My team",
         icon="users",
@@ -234,15 +245,17 @@ def _recent_activity() -> rx.Component:
             c.icon_button("arrow-up-right", label="Open the audit log", href="/admin/audit")
         )
     return c.module(
-        rx.cond(
-            HomeState.activity.length() > 0,
-            c.column(rx.foreach(HomeState.activity, _activity_row), gap=0),
-            c.empty_state(
-                "No activity yet",
-                "Changes made in PinConsole, by people, tokens and syncs, appear here.",
-                icon="history",
-                compact=True,
-            ),
+        _when_loaded(
+            rx.cond(
+                HomeState.activity.length() > 0,
+                c.column(rx.foreach(HomeState.activity, _activity_row), gap=0),
+                c.empty_state(
+                    "No activity yet",
+                    "Changes made in PinConsole, by people, tokens and syncs, appear here.",
+                    icon="history",
+                    compact=True,
+                ),
+            )
         ),
         title="Recent activity",
         icon="history",
