@@ -392,47 +392,57 @@ def bench_backend(
 
         from pinconsole.db import get_engine
 
-        with get_engine(url).begin() as conn:
-            conn.execute(text("ANALYZE"))
+        # What autovacuum does within a minute of a bulk load: statistics and the visibility
+        # map (index-only scans for facets).
+        with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     token = make_token(url)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     teams: list[str] = names["teams"]
     rng = random.Random(11)
     words = [w[:5] for w in WORDS]
+    lifecycles = ["", *LIFECYCLES[1:]]
     fig: dict[str, Any] = {"import_s": import_s, "scores_s": scores_s}
+    unique = iter(range(10**9))
     with server(url) as (base, pid), httpx.Client(base_url=base, headers=headers) as client:
 
-        def get(path: str, **params: Any) -> Any:
+        def get(path: str, cold: bool, **params: Any) -> Any:
+            if cold:  # a parameter the API ignores: a cache miss doing the full work
+                params["_bench"] = next(unique)
             r = client.get(path, params=params)
             if r.status_code != 200:
                 raise RuntimeError(f"{path} {params}: {r.status_code} {r.text[:300]}")
             return r
 
-        def list_call(i: int) -> None:
-            r = get("/api/v1/entities", kind="component", owner=teams[i % len(teams)], limit=50)
+        def list_call(i: int, cold: bool) -> None:
+            team = teams[i % len(teams)] if cold else teams[i % 20]
+            r = get("/api/v1/entities", cold, kind="component", owner=team, limit=50)
             if i == 0:
-                assert len(r.json()["items"]) == min(50, r.json()["total"]), r.json()["total"]
+                body = r.json()
+                assert len(body["items"]) == min(50, body["total"]), body["total"]
 
-        def facets_call(i: int) -> None:
-            get(
-                "/api/v1/entities",
-                kind="component",
-                facets="kind,type,owner,lifecycle,tag",
-                limit=1 + i % 3,
-            )
+        def facets_call(i: int, cold: bool) -> None:
+            params = {"kind": "component", "facets": "kind,type,owner,lifecycle,tag", "limit": 20}
+            if lifecycles[i % len(lifecycles)]:
+                params["lifecycle"] = lifecycles[i % len(lifecycles)]
+            get("/api/v1/entities", cold, **params)
 
-        def search_call(i: int) -> None:
-            get("/api/v1/entities", text=words[i % len(words)], limit=20)
+        def search_call(i: int, cold: bool) -> None:
+            get("/api/v1/entities", cold, text=words[i % len(words)], limit=20)
 
-        def by_ref_call(i: int) -> None:
-            get(
-                f"/api/v1/entities/by-ref/component/default/svc-{rng.randrange(names['components']):05d}"
-            )
+        def by_ref_call(i: int, cold: bool) -> None:
+            n = rng.randrange(names["components"]) if cold else i % 20
+            get(f"/api/v1/entities/by-ref/component/default/svc-{n:05d}", cold)
 
-        list_ms = measure(list_call, n)
-        facets_ms = measure(facets_call, n)
-        search_ms = measure(search_call, n)
-        by_ref_ms = measure(by_ref_call, n)
+        samples: dict[str, list[float]] = {}
+        for name, call in (
+            ("list", list_call),
+            ("facets", facets_call),
+            ("search", search_call),
+            ("by_ref", by_ref_call),
+        ):
+            samples[f"{name}_cold"] = measure(lambda i, c=call: c(i, True), n)
+            samples[f"{name}_warm"] = measure(lambda i, c=call: c(i, False), n)
         fig["rss_idle_mb"], _ = rss_mb(pid)
 
         env = {**os.environ, "PINCONSOLE_DATABASE_URL": url}
@@ -443,24 +453,21 @@ def bench_backend(
         i = 0
         while importer.poll() is None:
             started = time.perf_counter()
-            list_call(i)
+            list_call(i, True)
             during.append((time.perf_counter() - started) * 1000)
             i += 1
         if importer.returncode != 0:
             raise RuntimeError("the concurrent re-import failed")
         fig["rss_mb"], fig["rss_peak_mb"] = rss_mb(pid)
+    for key, values in samples.items():
+        fig[f"{key}_p50_ms"] = pct(values, 0.5)
+        fig[f"{key}_p95_ms"] = pct(values, 0.95)
+    # Targets are judged on the cold path (every request a cache miss).
+    for name in ("list", "facets", "search", "by_ref"):
+        fig[f"{name}_p50_ms"] = fig[f"{name}_cold_p50_ms"]
+        fig[f"{name}_p95_ms"] = fig[f"{name}_cold_p95_ms"]
     fig.update(
-        list_p50_ms=pct(list_ms, 0.5),
-        list_p95_ms=pct(list_ms, 0.95),
-        facets_p50_ms=pct(facets_ms, 0.5),
-        facets_p95_ms=pct(facets_ms, 0.95),
-        search_p50_ms=pct(search_ms, 0.5),
-        search_p95_ms=pct(search_ms, 0.95),
-        by_ref_p50_ms=pct(by_ref_ms, 0.5),
-        by_ref_p95_ms=pct(by_ref_ms, 0.95),
-        during_p50_ms=pct(during, 0.5),
-        during_p95_ms=pct(during, 0.95),
-        during_n=len(during),
+        during_p50_ms=pct(during, 0.5), during_p95_ms=pct(during, 0.95), during_n=len(during)
     )
     fig["import_slowdown"] = max(
         fig["during_p50_ms"] / fig["list_p50_ms"], fig["during_p95_ms"] / fig["list_p95_ms"]
@@ -471,16 +478,20 @@ def bench_backend(
 ROWS = [
     ("full import", "import_s", "s", "< 20 s"),
     ("scorecards (all entities)", "scores_s", "s", ""),
-    ("list kind+owner, 50 rows p50", "list_p50_ms", "ms", "< 5 ms"),
-    ("list kind+owner, 50 rows p95", "list_p95_ms", "ms", "< 15 ms"),
-    ("facets (5 fields) p50", "facets_p50_ms", "ms", "< 20 ms"),
-    ("facets (5 fields) p95", "facets_p95_ms", "ms", ""),
-    ("text search p50", "search_p50_ms", "ms", "< 20 ms"),
-    ("text search p95", "search_p95_ms", "ms", ""),
-    ("entity by ref p50", "by_ref_p50_ms", "ms", "< 2 ms"),
-    ("entity by ref p95", "by_ref_p95_ms", "ms", ""),
-    ("list during re-import p50", "during_p50_ms", "ms", ""),
-    ("list during re-import p95", "during_p95_ms", "ms", ""),
+    ("list kind+owner, 50 rows, cold p50", "list_p50_ms", "ms", "< 5 ms"),
+    ("list kind+owner, 50 rows, cold p95", "list_p95_ms", "ms", "< 15 ms"),
+    ("list kind+owner, 50 rows, cached p50", "list_warm_p50_ms", "ms", ""),
+    ("facets (5 fields), cold p50", "facets_p50_ms", "ms", "< 20 ms"),
+    ("facets (5 fields), cold p95", "facets_p95_ms", "ms", ""),
+    ("facets (5 fields), cached p50", "facets_warm_p50_ms", "ms", ""),
+    ("text search, cold p50", "search_p50_ms", "ms", "< 20 ms"),
+    ("text search, cold p95", "search_p95_ms", "ms", ""),
+    ("text search, cached p50", "search_warm_p50_ms", "ms", ""),
+    ("entity by ref, cold p50", "by_ref_p50_ms", "ms", "< 2 ms"),
+    ("entity by ref, cold p95", "by_ref_p95_ms", "ms", ""),
+    ("entity by ref, cached p50", "by_ref_warm_p50_ms", "ms", ""),
+    ("list during re-import (cold) p50", "during_p50_ms", "ms", ""),
+    ("list during re-import (cold) p95", "during_p95_ms", "ms", ""),
     ("slowdown during import (max of p50, p95)", "import_slowdown", "x", "<= 2x"),
     ("backend RSS after runs", "rss_mb", "MB", "< 300 MB"),
     ("backend peak RSS", "rss_peak_mb", "MB", ""),
@@ -555,7 +566,7 @@ def main() -> int:
         if args.backend in ("sqlite", "both"):
             with sqlite_database(tmp) as url:
                 results["sqlite"] = bench_backend("sqlite", url, directory, names, args.requests)
-        print()
+        print(f"\nload average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")
         print_table(results)
         missed = [
             k
