@@ -6,6 +6,7 @@
 #   make test T="tests/unit -k refs"    any subset, arguments passed to pytest as they are
 #   make lint         ruff check and ruff format --check
 #   make bench        every benchmarks/*_bench.py
+#   make bench-catalog  the catalog benchmark (ARGS="--backend postgres --scale 0.1")
 #   make lock         regenerate requirements.lock from pyproject.toml
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ T ?=
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: bootstrap demo serve test test-fast lint format bench lock screenshots settings-table
+.PHONY: bootstrap demo serve test test-fast lint format bench bench-catalog lock screenshots settings-table
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -51,6 +52,9 @@ bench: bootstrap
 	  [ -e "$$f" ] || { echo "no benchmarks/*_bench.py yet"; break; }; \
 	  echo "== $$f"; $(PY) "$$f"; \
 	done
+
+bench-catalog: bootstrap
+	$(PY) benchmarks/catalog_bench.py $(ARGS)
 
 lock:
 	$(PY) -m uv pip compile --quiet --python-version 3.11 pyproject.toml --extra test \
