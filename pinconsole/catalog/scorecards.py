@@ -29,6 +29,7 @@ __all__ = [
     "enabled_checks",
     "evaluate",
     "evaluate_entity",
+    "refresh_scores",
     "team_scorecard",
     "team_scores",
 ]
@@ -314,3 +315,11 @@ def team_scorecard(session: Session, owner_ref: str, *, with_checks: bool = True
         if tally[c.id][1]
     ]
     return out
+
+
+def refresh_scores() -> int:
+    """The scheduled job: recompute every score (only changed ones are written)."""
+    from pinconsole.db import session_scope
+
+    with session_scope() as session:
+        return compute_scores(session)
