@@ -440,3 +440,26 @@ def test_recent_activity_is_newest_first(db: str) -> None:
     assert [i["action"] for i in items] == ["pinapp.delete", "token.create", "pinapp.scale"]
     assert items[0]["outcome"] == "denied" and items[0]["ago"] == "just now"
     assert (items[1]["target_kind"], items[1]["target_name"]) == ("component", "svc-2")
+
+
+# ---------------------------------------------------------------- home
+
+
+def test_home_has_its_modules_with_empty_states_and_plugin_modules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pinconsole.pages.home import home_page
+    from pinconsole.plugins import Plugin, get_registry
+
+    extra = Plugin(
+        name="test-home-module",
+        home_modules=[lambda: c.module(c.text("deploys from a plugin"), title="Deploys")],
+    )
+    monkeypatch.setitem(get_registry().plugins, extra.name, extra)
+    code = js(home_page())
+    for title in ("My services", "My team", "Recent activity"):
+        assert f'"{title}"' in code
+    for empty in ("No services yet", "No team yet", "No activity yet"):
+        assert empty in code
+    assert "deploys from a plugin" in code
+    assert "loaded_rx_state_" in code  # skeletons until the backend answers
