@@ -133,7 +133,7 @@ def _buttons() -> rx.Component:
             _label("With icons, disabled, loading"),
             _row(
                 c.button("Deploy", color="red", icon_start="rocket"),
-                c.button("Next", icon_end="arrow-right"),
+                c.button("Continue", icon_end="arrow-right"),
                 c.button("Disabled", disabled=True),
                 c.button("Saving", loading=True),
             ),
@@ -285,7 +285,7 @@ def _navigation() -> rx.Component:
         c.NavSection(
             "Explore",
             [
-                c.NavItem("Home", "/x-home", "house"),
+                c.NavItem("Overview", "/x-overview", "layout-dashboard"),
                 c.NavItem("Catalog", "/x-catalog", "library"),
                 c.NavItem("Teams", "/x-teams", "users"),
             ],
@@ -303,7 +303,9 @@ def _navigation() -> rx.Component:
             ),
             c.column(
                 _label("Breadcrumbs"),
-                c.breadcrumbs([("Home", "/"), ("Catalog", "/design"), ("payments-api", None)]),
+                c.breadcrumbs(
+                    [("Catalog", "/design"), ("Components", "/design"), ("payments-api", None)]
+                ),
                 _label("Search field"),
                 c.search_field(
                     DesignState.query,
