@@ -63,8 +63,9 @@ class Relation(SQLModel, table=True):
     """A directed relation; both directions are stored (ownedBy and ownerOf)."""
 
     __tablename__ = "relation"
-    # Lookups by (source_ref, type) use the primary key's leading columns.
-    __table_args__ = (Index("ix_relation_target", "target_ref", "type"),)
+    # Lookups are by (source_ref, type): the primary key's leading columns. No foreign key and no
+    # target index (migration 0008): bulk-import speed; the write side deletes an entity's
+    # relations itself.
 
     source_ref: str = Field(primary_key=True, max_length=400)
     type: str = Field(primary_key=True, max_length=40)
@@ -72,8 +73,6 @@ class Relation(SQLModel, table=True):
     origin_uid: str = Field(
         primary_key=True,  # two entities may state the same relation (migration 0002)
         index=True,
-        foreign_key="entity.uid",
-        ondelete="CASCADE",
         max_length=36,
         description="the entity whose descriptor produced this relation",
     )
