@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -64,6 +66,7 @@ class Console:
     database_url: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    admin: str | None  # the demo user configured as administrator (first in the sign-in list)
 
     def log_tail(self, lines: int = 60) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -112,6 +115,16 @@ def _seed(env: dict[str, str], log: Any) -> None:
     )
 
 
+def _first_user(database_url: str) -> str | None:
+    """The demo user /signin lists first; the console makes them an administrator."""
+    path = database_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        row = conn.execute(
+            "SELECT name FROM entity WHERE kind = 'user' ORDER BY lower(name), ref LIMIT 1"
+        ).fetchone()
+    return str(row[0]) if row else None
+
+
 def _websocket_ready(port: int) -> bool:
     """The backend answers the socket.io websocket handshake with 101."""
     request = (
@@ -147,7 +160,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     """Stop the server's whole process group (reflex forks workers and a build process)."""
     if process.poll() is not None:
         return
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+    # Graceful shutdown waits for open websockets; a throwaway server need not wait long.
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         try:
@@ -202,6 +216,10 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             timeout=300,
         )
         _seed(env, log)
+        admin = _first_user(database_url)
+        env["PINCONSOLE_ADMINS"] = json.dumps([admin] if admin else [])
+        # The demo's platform team administers the console (access tests rely on the group).
+        env["PINCONSOLE_ADMIN_GROUP"] = "group:default/platform"
         if _has_cli_command("serve"):
             command = [sys.executable, "-m", "pinconsole.cli", "serve", "--port", str(port)]
         else:
@@ -227,7 +245,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    running = Console(url, data_dir, database_url, log_path, process)
+    running = Console(url, data_dir, database_url, log_path, process, admin)
     try:
         _wait_ready(running, port)
         yield running
@@ -266,3 +284,29 @@ def save_screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
 def shot() -> Callable[..., Path]:
     """``shot(page, "home")`` saves ``screenshots/home.png``."""
     return save_screenshot
+
+
+def sign_in(page: Any, person: str | None = None) -> str:
+    """Sign in through ``/signin`` in demo mode; returns the display name shown in the menu.
+
+    ``person`` is searched for (name, title or email); without it the first listed user is taken.
+    """
+    page.goto("/signin")
+    people = page.locator(".pc-signin-person")
+    people.first.wait_for(timeout=60_000)  # rendered only once the websocket delivered users
+    if person:
+        page.locator("#signin-search").fill(person)
+        people = page.locator(".pc-signin-person", has_text=person)
+        people.first.wait_for(timeout=30_000)
+    people.first.click()
+    menu = page.get_by_role("button", name="User menu")
+    menu.wait_for(timeout=60_000)
+    # The button holds the avatar's initials and then the name.
+    return [line for line in menu.inner_text().splitlines() if line.strip()][-1].strip()
+
+
+@pytest.fixture
+def signed_in_page(page: Any) -> Any:
+    """A Playwright page signed in as the first demo user /signin lists, an administrator."""
+    sign_in(page)
+    return page
