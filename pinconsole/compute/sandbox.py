@@ -716,7 +716,7 @@ class SandboxEmulator(kmock.KubernetesEmulator):
         containers = spec.get("containers") or [{"name": "main"}]
         pod = {
             "metadata": {
-                "name": f"{name}-{uuid.uuid4().hex[:5]}",
+                "name": f"{name}-{uuid.uuid4().hex[:10]}",
                 "labels": labels,
                 "annotations": annotations,
                 "ownerReferences": [

@@ -1,0 +1,174 @@
+"""REST routes for workloads under ``/api/v1/workloads``. Thin: parse, call compute, render.
+
+Reads come from the caches; writes go through ``compute.actions`` (authorize + audit). Routes
+are plain ``def`` so FastAPI runs the blocking Kubernetes client in its worker threads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from pinconsole.access.principal import Principal as AccessPrincipal
+from pinconsole.api.deps import current_principal
+from pinconsole.compute import actions, logs, queries
+
+Principal = Annotated[AccessPrincipal, Depends(current_principal)]
+
+router = APIRouter(prefix="/workloads", tags=["workloads"])
+
+
+class ScaleBody(BaseModel):
+    replicas: int = Field(ge=0, le=1000)
+    resourceVersion: str | None = None
+
+
+class Precondition(BaseModel):
+    resourceVersion: str | None = None
+
+
+class ScalerBody(BaseModel):
+    minReplicas: int = Field(ge=0)
+    maxReplicas: int = Field(ge=1)
+    resourceVersion: str | None = None
+
+
+class Schedule(BaseModel):
+    name: str | None = None
+    cron: str
+    duration: str
+    minReplicas: int = Field(ge=0)
+
+
+class SchedulesBody(BaseModel):
+    schedules: list[Schedule]
+    resourceVersion: str | None = None
+
+
+@router.get("", summary="PinApps across clusters, filtered and paged, with a health summary")
+def list_workloads(
+    _: Principal,
+    cluster: str | None = None,
+    namespace: str | None = None,
+    team: str | None = None,
+    health: str | None = None,
+    text: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    rows, total, summary = queries.list_pinapps(
+        cluster, namespace, team, health, text, limit=limit, offset=offset
+    )
+    return {
+        "items": rows,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "summary": summary,
+        "clusters": queries.cluster_statuses(),
+    }
+
+
+@router.get("/clusters", summary="Each cluster's sync state (stale since, error)")
+def clusters(_: Principal) -> list[dict[str, Any]]:
+    return queries.cluster_statuses()
+
+
+@router.get("/{cluster}/{namespace}/{name}", summary="One PinApp: pods, events, scaler, YAML")
+def get_workload(_: Principal, cluster: str, namespace: str, name: str) -> dict[str, Any]:
+    return queries.get_pinapp(cluster, namespace, name)
+
+
+@router.get("/{cluster}/{namespace}/{name}/history", summary="Replicas, restarts, CPU, memory")
+def history(_: Principal, cluster: str, namespace: str, name: str) -> dict[str, Any]:
+    return queries.pinapp_history(cluster, namespace, name)
+
+
+@router.get("/{cluster}/{namespace}/{name}/pods/{pod}/logs", summary="Last lines of a pod's log")
+def pod_logs(
+    _: Principal,
+    cluster: str,
+    namespace: str,
+    name: str,
+    pod: str,
+    container: str | None = None,
+    tail: int = Query(200, ge=1, le=logs.MAX_LINES),
+    search: str | None = None,
+) -> dict[str, Any]:
+    lines = logs.pod_logs(cluster, namespace, pod, container, tail, search)
+    return {"pod": pod, "container": container, "lines": lines}
+
+
+def _result(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion"), "object": obj}
+
+
+@router.post("/{cluster}/{namespace}/{name}/scale", summary="Set a PinApp's replicas")
+def scale(
+    principal: Principal, cluster: str, namespace: str, name: str, body: ScaleBody
+) -> dict[str, Any]:
+    return _result(
+        actions.scale_pinapp(
+            principal,
+            cluster,
+            namespace,
+            name,
+            body.replicas,
+            resource_version=body.resourceVersion,
+        )
+    )
+
+
+@router.post("/{cluster}/{namespace}/{name}/restart", summary="Roll a PinApp's pods")
+def restart(
+    principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
+) -> dict[str, Any]:
+    rv = body.resourceVersion if body else None
+    return _result(actions.restart_pinapp(principal, cluster, namespace, name, resource_version=rv))
+
+
+@router.post("/{cluster}/{namespace}/{name}/pause", summary="Pause a PinApp")
+def pause(
+    principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
+) -> dict[str, Any]:
+    rv = body.resourceVersion if body else None
+    return _result(actions.pause_pinapp(principal, cluster, namespace, name, resource_version=rv))
+
+
+@router.post("/{cluster}/{namespace}/{name}/resume", summary="Resume a PinApp")
+def resume(
+    principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
+) -> dict[str, Any]:
+    rv = body.resourceVersion if body else None
+    return _result(actions.resume_pinapp(principal, cluster, namespace, name, resource_version=rv))
+
+
+@router.post("/{cluster}/{namespace}/pinscalers/{name}/scale", summary="Set min/max replicas")
+def scale_scaler(
+    principal: Principal, cluster: str, namespace: str, name: str, body: ScalerBody
+) -> dict[str, Any]:
+    return _result(
+        actions.scale_pinscaler(
+            principal,
+            cluster,
+            namespace,
+            name,
+            body.minReplicas,
+            body.maxReplicas,
+            resource_version=body.resourceVersion,
+        )
+    )
+
+
+@router.put("/{cluster}/{namespace}/pinscalers/{name}/schedules", summary="Replace schedules")
+def put_schedules(
+    principal: Principal, cluster: str, namespace: str, name: str, body: SchedulesBody
+) -> dict[str, Any]:
+    schedules = [s.model_dump(exclude_none=True) for s in body.schedules]
+    return _result(
+        actions.set_schedules(
+            principal, cluster, namespace, name, schedules, resource_version=body.resourceVersion
+        )
+    )
