@@ -1,0 +1,85 @@
+"""Sign-in, page guards, the admin-only audit log and sign-out in a production build."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import col, select
+
+from pinconsole.access.principal import ancestor_groups
+from pinconsole.db import session_scope
+from pinconsole.models import Entity, Relation
+
+ADMIN_GROUP = "group:default/platform"  # the e2e console runs with PINCONSOLE_ADMIN_GROUP
+
+
+def _people(database_url: str) -> tuple[str, str]:
+    """A demo user inside the admin group (through nesting) and one outside it."""
+    admin = other = ""
+    with session_scope(database_url) as s:
+        users = s.exec(
+            select(Entity).where(col(Entity.kind) == "user").order_by(Entity.name).limit(200)
+        ).all()
+        for user in users:
+            direct = set(
+                s.exec(
+                    select(Relation.target_ref).where(
+                        Relation.source_ref == user.ref, Relation.type == "memberOf"
+                    )
+                ).all()
+            )
+            groups = ancestor_groups(s, direct)
+            if ADMIN_GROUP in groups and not admin:
+                admin = user.name
+            elif ADMIN_GROUP not in groups and groups and not other:
+                other = user.name
+            if admin and other:
+                return admin, other
+    pytest.skip("the demo organisation has no admin-group member (is the demo seeded?)")
+
+
+def _choose(page: Page, name: str) -> None:
+    page.locator(".pc-signin-person").first.wait_for(timeout=60_000)
+    page.locator("#signin-search").fill(name)
+    person = page.locator(".pc-signin-person", has_text=name)
+    expect(person).to_have_count(1, timeout=30_000)
+    person.click()
+
+
+def test_guard_signin_audit_and_sign_out(console: Any, page: Page, shot: Any) -> None:
+    admin, _ = _people(console.database_url)
+    page.goto("/admin/audit")
+    expect(page).to_have_url(re.compile(r"/signin/?\?next=%2Fadmin%2Faudit"), timeout=30_000)
+    shot(page, "signin")
+    _choose(page, admin)
+    expect(page).to_have_url(re.compile(r"/admin/audit/?$"), timeout=30_000)
+    # The row only the backend knows: this very sign-in.
+    row = page.locator(".pc-table-row", has_text="auth.sign_in").filter(has_text=admin)
+    expect(row.first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"^1-\d+ of \d+"))).to_be_visible()
+    page.locator("#audit-actor").fill(admin)
+    expect(page.locator(".pc-table-row").first).to_contain_text(admin, timeout=15_000)
+    shot(page, "admin-audit")
+    row.first.click()
+    expect(page.get_by_role("dialog")).to_contain_text("auth.sign_in")
+    page.get_by_role("button", name="Close").click()
+
+    page.get_by_role("button", name="User menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin/?$"), timeout=30_000)
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin/?\?next=%2F"), timeout=30_000)
+
+
+def test_non_admins_are_turned_away_from_admin_pages(console: Any, page: Page) -> None:
+    _, other = _people(console.database_url)
+    page.goto("/signin")
+    _choose(page, other)
+    expect(page).to_have_url(re.compile(r"/$|:\d+/?$"), timeout=30_000)
+    page.goto("/admin/audit")
+    expect(page.get_by_text("That page is for administrators.")).to_be_visible(timeout=30_000)
+    expect(page).not_to_have_url(re.compile(r"/admin/audit"))
+    assert page.locator(".pc-table-row").count() == 0
