@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,7 @@ from pinconsole.catalog.refs import DEFAULT_NAMESPACE, RefError, entity_ref, ref
 
 Triple = tuple[str, str, str]  # (source_ref, type, target_ref)
 MAX_REF_LENGTH = 400  # the width of the ref columns
+_BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f\\]")  # whitespace, control characters, backslash
 
 # kind -> [(spec field, outgoing relation, incoming relation)]
 RULES: dict[str, list[tuple[str, str, str]]] = {
@@ -70,6 +72,9 @@ def compute_relations(body: Mapping[str, Any]) -> tuple[list[Triple], list[tuple
                 continue
             if len(target) > MAX_REF_LENGTH:
                 problems.append((path, f"entity reference is longer than {MAX_REF_LENGTH}"))
+                continue
+            if _BAD_REF_CHARS.search(target):
+                problems.append((path, f"entity reference {item!r} has invalid characters"))
                 continue
             triples[(self_ref, outgoing, target)] = None
             triples[(target, incoming, self_ref)] = None

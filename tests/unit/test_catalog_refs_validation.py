@@ -171,6 +171,10 @@ def test_relations_both_directions() -> None:
     assert ("system:default/s", "partOf", "domain:default/d") in compute_relations(system)[0]
     bad = _component(dependsOn=["db"])
     assert compute_relations(bad)[1][0][0] == ("spec", "dependsOn", 0)
+    odd = _component(owner="team a", consumesApis=["x\\y", "ok"])
+    problems = compute_relations(odd)[1]
+    assert [p for p, _ in problems] == [("spec", "owner"), ("spec", "consumesApis", 0)]
+    assert "invalid characters" in problems[0][1]
     assert entity_ref(body) == me
 
 
