@@ -1,0 +1,346 @@
+"""The PinApp page: status and conditions, live charts, actions, pods (with logs), events, its
+PinScaler, and the YAML. Layout only; ``PinAppState`` holds the data and runs the live loops."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pinconsole.components import (
+    Column,
+    badge,
+    button,
+    callout,
+    column,
+    datapoint,
+    empty_state,
+    flex,
+    heading,
+    module,
+    skeleton_rows,
+    status,
+    table,
+    text,
+)
+from pinconsole.components.tokens import COLOR, RADIUS, space
+from pinconsole.state.workloads import PinAppState
+
+S = PinAppState
+
+
+def _header() -> rx.Component:
+    return flex(
+        column(
+            heading(S.app["name"], level=1, id="pinapp-name"),
+            text(
+                S.app["cluster"],
+                " / ",
+                S.app["namespace"],
+                " · ",
+                S.app["service"],
+                color="subtle",
+                size="200",
+            ),
+            gap=1,
+        ),
+        status(S.app["status_kind"], S.app["health"]),
+        justify="between",
+        align="start",
+    )
+
+
+def _datapoints() -> rx.Component:
+    return flex(
+        datapoint("Ready", S.app["replicas_label"]),
+        datapoint("Desired", S.app["desired"]),
+        datapoint("Ready pods", S.app["ready"]),
+        datapoint("Restarts", S.app["restarts"]),
+        datapoint("Tier", S.app["tier"]),
+        gap=8,
+        wrap=True,
+    )
+
+
+def _actions() -> rx.Component:
+    return module(
+        rx.cond(
+            S.can_act,
+            column(
+                flex(
+                    rx.input(
+                        value=S.replicas_input,
+                        on_change=S.set_replicas_input,
+                        type="number",
+                        min=0,
+                        width="90px",
+                        id="replicas-input",
+                    ),
+                    button("Scale", S.scale, color="red", icon_start="scaling", id="scale-button"),
+                    button("Restart", S.restart, icon_start="rotate-cw", id="restart-button"),
+                    button(
+                        rx.cond(S.app["paused"] == "True", "Resume", "Pause"),
+                        S.toggle_pause,
+                        icon_start="pause",
+                        id="pause-button",
+                    ),
+                    gap=2,
+                    wrap=True,
+                ),
+                rx.cond(S.action_error != "", callout(S.action_error, "error")),
+                gap=2,
+            ),
+            callout(
+                "Only members of the team that owns this namespace (and admins) may scale, "
+                "restart or pause it.",
+                "info",
+            ),
+        ),
+        title="Actions",
+        icon="sliders-horizontal",
+    )
+
+
+def _charts() -> rx.Component:
+    return module(
+        flex(
+            rx.box(
+                rx.plotly(data=S.replicas_chart, id="chart-replicas"), flex="1", min_width="320px"
+            ),
+            rx.box(
+                rx.cond(
+                    S.has_metrics_api,
+                    rx.plotly(data=S.usage_chart, id="chart-usage"),
+                    callout(
+                        "This cluster has no metrics API (metrics.k8s.io), so CPU and memory "
+                        "cannot be shown.",
+                        "info",
+                    ),
+                ),
+                flex="1",
+                min_width="320px",
+            ),
+            gap=4,
+            wrap=True,
+            align="start",
+        ),
+        title="Live",
+        subtitle="Sampled every few seconds; the last hour",
+        icon="chart-line",
+    )
+
+
+def _pod_name(row: rx.Var) -> rx.Component:
+    return rx.link(
+        row["name"], on_click=S.open_logs(row["name"]), cursor="pointer", font_family="monospace"
+    )
+
+
+def _pod_phase(row: rx.Var) -> rx.Component:
+    return flex(
+        badge(row["phase"], rx.cond(row["ready"] == "True", "success", "warning")),
+        rx.cond(row["reason"] != "", text(row["reason"], size="100", color="warning")),
+        gap=1,
+    )
+
+
+POD_COLUMNS = [
+    Column("name", "Pod (click for logs)", render=_pod_name),
+    Column("phase", "Phase", render=_pod_phase),
+    Column("restarts", "Restarts", align="right", mono=True),
+    Column("age", "Age", mono=True),
+    Column("node", "Node", mono=True),
+]
+
+EVENT_COLUMNS = [
+    Column(
+        "type",
+        "Type",
+        render=lambda r: badge(r["type"], rx.cond(r["type"] == "Warning", "warning", "neutral")),
+    ),
+    Column("reason", "Reason"),
+    Column("object", "Object", mono=True),
+    Column("message", "Message"),
+    Column("age", "Age", mono=True),
+]
+
+CONDITION_COLUMNS = [
+    Column("type", "Condition"),
+    Column("status", "Status"),
+    Column("reason", "Reason"),
+    Column("message", "Message"),
+]
+
+
+def _logs() -> rx.Component:
+    return rx.cond(
+        S.log_pod != "",
+        module(
+            column(
+                flex(
+                    rx.select(
+                        S.log_containers,
+                        value=S.log_container,
+                        on_change=S.set_log_container,
+                        size="2",
+                    ),
+                    rx.select(
+                        ["50", "200", "1000", "5000"],
+                        value=S.log_tail,
+                        on_change=S.set_log_tail,
+                        size="2",
+                    ),
+                    rx.input(
+                        placeholder="Search",
+                        value=S.log_search,
+                        on_change=S.set_log_search.debounce(300),  # type: ignore[attr-defined]
+                        width="220px",
+                        id="log-search",
+                    ),
+                    button(
+                        rx.cond(S.following, "Stop following", "Follow"),
+                        S.toggle_follow,
+                        icon_start="radio",
+                        id="follow-button",
+                    ),
+                    button("Close", S.close_logs, color="transparent"),
+                    gap=2,
+                    wrap=True,
+                ),
+                rx.cond(S.log_error != "", callout(S.log_error, "error")),
+                rx.box(
+                    rx.foreach(S.log_lines, lambda line: rx.text(line, as_="div")),
+                    font_family="monospace",
+                    font_size="12px",
+                    white_space="pre",
+                    overflow="auto",
+                    max_height="420px",
+                    padding=space(3),
+                    background=COLOR["surface_subtle"],
+                    border_radius=RADIUS["sm"],
+                    id="log-lines",
+                ),
+                gap=2,
+            ),
+            title=rx.cond(S.log_pod != "", "Logs: " + S.log_pod, "Logs"),
+            icon="scroll-text",
+        ),
+    )
+
+
+def _scaler() -> rx.Component:
+    return module(
+        rx.cond(
+            S.scaler.length() > 0,  # type: ignore[attr-defined]
+            column(
+                flex(
+                    datapoint("Min", S.scaler["min"]),
+                    datapoint("Max", S.scaler["max"]),
+                    datapoint("Current", S.scaler["current"]),
+                    datapoint("Cooldown (s)", S.scaler["cooldown"]),
+                    gap=8,
+                    wrap=True,
+                ),
+                rx.cond(
+                    S.can_act,
+                    column(
+                        flex(
+                            rx.input(
+                                value=S.scaler_min,
+                                on_change=S.set_scaler_min,
+                                type="number",
+                                width="90px",
+                                id="scaler-min",
+                            ),
+                            rx.input(
+                                value=S.scaler_max,
+                                on_change=S.set_scaler_max,
+                                type="number",
+                                width="90px",
+                                id="scaler-max",
+                            ),
+                            button("Save min/max", S.save_scaler, id="scaler-save"),
+                            gap=2,
+                        ),
+                        text(
+                            "Schedules (YAML: cron, duration, minReplicas)",
+                            size="100",
+                            color="subtle",
+                        ),
+                        rx.text_area(
+                            value=S.schedules_text,
+                            on_change=S.set_schedules_text,
+                            rows="6",
+                            font_family="monospace",
+                            id="schedules",
+                        ),
+                        button("Save schedules", S.save_schedules, id="schedules-save"),
+                        gap=2,
+                    ),
+                ),
+                gap=3,
+            ),
+            empty_state(
+                "No PinScaler", "This PinApp has a fixed replica count.", icon="gauge", compact=True
+            ),
+        ),
+        title="PinScaler",
+        icon="gauge",
+    )
+
+
+def _yaml() -> rx.Component:
+    return module(
+        rx.code_block(S.yaml_text, language="yaml", max_height="480px", overflow="auto"),
+        title="YAML",
+        icon="file-code",
+    )
+
+
+def pinapp_page() -> rx.Component:
+    return rx.cond(
+        S.loaded,
+        rx.cond(
+            S.error != "",
+            callout(S.error, "error", title="PinApp unavailable"),
+            column(
+                rx.foreach(S.stale, lambda note: callout(note, "warning", title="Stale")),
+                _header(),
+                _datapoints(),
+                _charts(),
+                _actions(),
+                module(
+                    table(POD_COLUMNS, S.pods, dense=True, id="pods-table"),
+                    title="Pods",
+                    icon="boxes",
+                ),
+                _logs(),
+                module(
+                    table(CONDITION_COLUMNS, S.conditions, dense=True),
+                    title="Conditions",
+                    icon="list-checks",
+                ),
+                module(
+                    table(
+                        EVENT_COLUMNS,
+                        S.events,
+                        dense=True,
+                        empty=empty_state("No events", compact=True),
+                    ),
+                    title="Recent events",
+                    icon="bell",
+                ),
+                _scaler(),
+                module(
+                    table(
+                        [Column("field", "Field"), Column("value", "Value", mono=True)],
+                        S.spec_rows,
+                        dense=True,
+                    ),
+                    title="Spec",
+                    icon="settings",
+                ),
+                _yaml(),
+                gap=4,
+            ),
+        ),
+        skeleton_rows(6),
+    )

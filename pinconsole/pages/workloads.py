@@ -1,0 +1,176 @@
+"""``/workloads``: PinApps across clusters with filters and a health summary; and the Workloads
+tab of entity pages. Layout only: data and events come from ``pinconsole.state.workloads``."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pinconsole.components import (
+    Column,
+    badge,
+    button,
+    callout,
+    column,
+    datapoint,
+    empty_state,
+    flex,
+    link,
+    module,
+    search_field,
+    skeleton_rows,
+    status,
+    table,
+    text,
+)
+from pinconsole.state.workloads import EntityWorkloadsState, WorkloadsState
+
+HEALTHS = [("healthy", "Healthy"), ("degraded", "Degraded"), ("down", "Down"), ("paused", "Paused")]
+
+
+def _name(row: rx.Var) -> rx.Component:
+    return column(
+        link(row["name"], href=row["url"]),
+        text(row["service"], size="100", color="subtle", truncate=True, max_width="260px"),
+        gap=0,
+    )
+
+
+def _health(row: rx.Var) -> rx.Component:
+    return status(row["status_kind"], row["health"])
+
+
+def _tier(row: rx.Var) -> rx.Component:
+    return badge(row["tier"], "neutral")
+
+
+COLUMNS = [
+    Column("name", "PinApp", render=_name),
+    Column("health", "Health", render=_health, width="130px"),
+    Column("replicas", "Ready", align="right", width="80px", mono=True),
+    Column("restarts", "Restarts", align="right", width="90px", mono=True),
+    Column("namespace", "Namespace", mono=True),
+    Column("team_name", "Team"),
+    Column("cluster", "Cluster", mono=True),
+    Column("tier", "Tier", render=_tier, width="120px"),
+]
+
+
+def _summary() -> rx.Component:
+    return flex(
+        *[
+            rx.box(
+                datapoint(label, WorkloadsState.summary.get(key, 0)),  # type: ignore[attr-defined]
+                on_click=WorkloadsState.set_health(key),
+                cursor="pointer",
+                opacity=rx.cond(
+                    (WorkloadsState.f_health == "") | (WorkloadsState.f_health == key), "1", "0.45"
+                ),
+                id=f"health-{key}",
+            )
+            for key, label in HEALTHS
+        ],
+        gap=8,
+        wrap=True,
+    )
+
+
+def _select(
+    items: rx.Var, value: rx.Var, on_change: object, placeholder: str, id_: str
+) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(placeholder=placeholder, id=id_),
+        rx.select.content(
+            rx.select.item(f"All {placeholder.lower()}s", value="all"),
+            rx.foreach(items, lambda item: rx.select.item(item, value=item)),
+        ),
+        value=rx.cond(value == "", "all", value),
+        on_change=on_change,
+        size="2",
+    )
+
+
+def _filters() -> rx.Component:
+    return flex(
+        search_field(
+            WorkloadsState.f_text,
+            WorkloadsState.set_text.debounce(300),  # type: ignore[attr-defined]
+            placeholder="Search PinApps, services, images",
+            size="sm",
+            id="workloads-search",
+            width="300px",
+        ),
+        _select(
+            WorkloadsState.cluster_names,
+            WorkloadsState.f_cluster,
+            WorkloadsState.set_cluster,
+            "Cluster",
+            "workloads-cluster",
+        ),
+        _select(
+            WorkloadsState.namespace_names,
+            WorkloadsState.f_namespace,
+            WorkloadsState.set_namespace,
+            "Namespace",
+            "workloads-namespace",
+        ),
+        search_field(
+            WorkloadsState.f_team,
+            WorkloadsState.set_team.debounce(400),  # type: ignore[attr-defined]
+            placeholder="Team (group name)",
+            size="sm",
+            id="workloads-team",
+            width="200px",
+        ),
+        button("My team", WorkloadsState.mine, icon_start="users", size="sm"),
+        gap=2,
+        wrap=True,
+    )
+
+
+def workloads_page() -> rx.Component:
+    return column(
+        rx.foreach(WorkloadsState.stale, lambda note: callout(note, "warning", title="Stale")),
+        rx.cond(WorkloadsState.error != "", callout(WorkloadsState.error, "error")),
+        module(_summary(), title="Health", icon="activity"),
+        _filters(),
+        rx.cond(
+            WorkloadsState.loaded,
+            table(
+                COLUMNS,
+                WorkloadsState.rows,
+                on_prev=WorkloadsState.prev_page,
+                on_next=WorkloadsState.next_page,
+                has_prev=WorkloadsState.has_prev,
+                has_next=WorkloadsState.has_next,
+                page_label=WorkloadsState.page_label,
+                empty=empty_state(
+                    "No PinApps", "No workload matches these filters.", icon="server"
+                ),
+                id="workloads-table",
+            ),
+            skeleton_rows(6),
+        ),
+        gap=4,
+    )
+
+
+def entity_workloads_tab() -> rx.Component:
+    """The Workloads tab body on entity pages (the tab shows only for annotated entities)."""
+    return column(
+        rx.cond(EntityWorkloadsState.error != "", callout(EntityWorkloadsState.error, "error")),
+        rx.cond(
+            EntityWorkloadsState.loaded,
+            table(
+                COLUMNS,
+                EntityWorkloadsState.rows,
+                empty=empty_state(
+                    "No workloads found",
+                    "No PinApp carries this entity's kubernetes-id or label selector.",
+                    icon="server",
+                ),
+                id="entity-workloads-table",
+            ),
+            skeleton_rows(3),
+        ),
+        gap=4,
+    )

@@ -1,0 +1,588 @@
+"""States of the workloads pages: the /workloads list, the PinApp page (live charts, actions,
+logs) and the Workloads entity tab. Thin: they call ``pinconsole.compute`` and keep one page of
+data. Live updates run in background events that poll the caches' change counter and stop when
+the page is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import plotly.graph_objects as go
+import reflex as rx
+import yaml
+
+from pinconsole.compute import actions, logs, queries, tenancy
+from pinconsole.errors import DomainError
+from pinconsole.state.base import AppState, principal_of
+
+PAGE_SIZE = 25
+LIVE_SECONDS = 3.0
+HEALTH_KIND = {"healthy": "ok", "degraded": "warning", "down": "critical", "paused": "unknown"}
+
+
+def _display_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: str(v) for k, v in row.items()},
+        "replicas": f"{row['ready']}/{row['desired']}",
+        "status_kind": HEALTH_KIND.get(row["health"], "unknown"),
+        "url": f"/workloads/{row['cluster']}/{row['namespace']}/{row['name']}",
+        "team_name": str(row.get("team", "")).rsplit("/", 1)[-1],
+    }
+
+
+def _stale_notes(statuses: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"Cluster {s['name']} is unreachable since {s['stale_since'] or '?'}: {s['error']}. "
+        "Showing what it last reported."
+        for s in statuses
+        if s["stale"]
+    ]
+
+
+class WorkloadsState(AppState):
+    """``/workloads``: filters (prefixed ``f_``: route args own ``cluster``/``namespace``)."""
+
+    f_cluster: str = ""
+    f_namespace: str = ""
+    f_team: str = ""
+    f_health: str = ""
+    f_text: str = ""
+    page: int = 0
+    total: int = 0
+    rows: list[dict[str, str]] = []
+    summary: dict[str, int] = {}
+    stale: list[str] = []
+    cluster_names: list[str] = []
+    namespace_names: list[str] = []
+    error: str = ""
+    loaded: bool = False
+    _version: int = -1
+    _live_token: float = 0.0
+
+    @rx.var
+    def page_label(self) -> str:
+        if not self.total:
+            return "No PinApps"
+        first = self.page * PAGE_SIZE + 1
+        return f"{first:,}-{min(self.total, first + PAGE_SIZE - 1):,} of {self.total:,}"
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return (self.page + 1) * PAGE_SIZE < self.total
+
+    def _fetch(self) -> None:
+        try:
+            rows, total, summary = queries.list_pinapps(
+                self.f_cluster or None,
+                self.f_namespace or None,
+                self.f_team or None,
+                self.f_health or None,
+                self.f_text or None,
+                limit=PAGE_SIZE,
+                offset=self.page * PAGE_SIZE,
+            )
+            statuses = queries.cluster_statuses()
+        except DomainError as exc:
+            self.error, self.rows, self.total = str(exc), [], 0
+            return
+        self.error = ""
+        self.rows = [_display_row(r) for r in rows]
+        self.total, self.summary = total, summary
+        self.stale = _stale_notes(statuses)
+        self.cluster_names = [s["name"] for s in statuses]
+        self.namespace_names = queries.namespaces()
+        self._version = queries.changes_version()
+        self.loaded = True
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        params = self.router.page.params
+        self.f_team = params.get("team", "")
+        self.f_health = params.get("health", "")
+        self.page = 0
+        self._fetch()
+        return WorkloadsState.live
+
+    @rx.event(background=True)
+    async def live(self):  # type: ignore[no-untyped-def]
+        """Refresh while /workloads is open; a newer loop (reload) or leaving the page ends it."""
+        token = time.monotonic()
+        async with self:
+            self._live_token = token
+        while True:
+            await asyncio.sleep(LIVE_SECONDS)
+            async with self:
+                if self._live_token != token or self.router.page.path != "/workloads":
+                    return
+                if queries.changes_version() != self._version:
+                    self._fetch()
+
+    def _refilter(self) -> None:
+        self.page = 0
+        self._fetch()
+
+    @rx.event
+    def set_cluster(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_cluster = "" if value == "all" else value
+        self._refilter()
+
+    @rx.event
+    def set_namespace(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_namespace = "" if value == "all" else value
+        self._refilter()
+
+    @rx.event
+    def set_team(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_team = value.strip()
+        self._refilter()
+
+    @rx.event
+    def set_health(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_health = "" if value in ("all", self.f_health) else value
+        self._refilter()
+
+    @rx.event
+    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_text = value
+        self._refilter()
+
+    @rx.event
+    def mine(self):  # type: ignore[no-untyped-def]
+        """My team's workloads: the first of my groups that owns a namespace."""
+        owners = {o for owners in tenancy.namespace_owners().values() for o in owners}
+        mine = [g for g in self.groups if g in owners]
+        self.f_team = mine[0] if mine else ""
+        self._refilter()
+
+    @rx.event
+    def next_page(self):  # type: ignore[no-untyped-def]
+        if self.has_next:
+            self.page += 1
+            self._fetch()
+
+    @rx.event
+    def prev_page(self):  # type: ignore[no-untyped-def]
+        if self.page:
+            self.page -= 1
+            self._fetch()
+
+
+def _chart(samples: list[dict[str, Any]], series: list[tuple[str, str]], title: str) -> go.Figure:
+    fig = go.Figure()
+    xs = [time.strftime("%H:%M:%S", time.localtime(s["t"])) for s in samples]
+    for key, label in series:
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[s.get(key) for s in samples],
+                name=label,
+                mode="lines",
+                line={"shape": "hv" if key in ("desired", "ready") else "linear"},
+            )
+        )
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=240,
+        margin={"l": 40, "r": 10, "t": 36, "b": 30},
+        legend={"orientation": "h", "y": -0.25},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
+
+
+class PinAppState(AppState):
+    """The PinApp page: detail from the cache, live charts, actions, logs."""
+
+    app: dict[str, str] = {}
+    spec_rows: list[dict[str, str]] = []
+    conditions: list[dict[str, str]] = []
+    pods: list[dict[str, str]] = []
+    events: list[dict[str, str]] = []
+    scaler: dict[str, str] = {}
+    scaler_yaml: str = ""
+    schedules_text: str = ""
+    yaml_text: str = ""
+    stale: list[str] = []
+    error: str = ""
+    loaded: bool = False
+    can_act: bool = False
+    has_metrics_api: bool = True
+    replicas_chart: go.Figure = go.Figure()
+    usage_chart: go.Figure = go.Figure()
+    replicas_input: str = ""
+    scaler_min: str = ""
+    scaler_max: str = ""
+    action_error: str = ""
+    # logs
+    log_pod: str = ""
+    log_containers: list[str] = []
+    log_container: str = ""
+    log_tail: str = "200"
+    log_search: str = ""
+    log_lines: list[str] = []
+    log_error: str = ""
+    following: bool = False
+    _version: int = -1
+    _live_token: float = 0.0
+    _follow_token: float = 0.0
+
+    def _key(self) -> tuple[str, str, str]:
+        params = self.router.page.params
+        return params.get("cluster", ""), params.get("namespace", ""), params.get("name", "")
+
+    def _fetch(self) -> None:
+        cluster, namespace, name = self._key()
+        try:
+            detail = queries.get_pinapp(cluster, namespace, name)
+            history = queries.pinapp_history(cluster, namespace, name)
+        except DomainError as exc:
+            self.error, self.loaded = str(exc), True
+            return
+        self.error = ""
+        row = detail["row"]
+        self.app = {k: str(v) for k, v in row.items()}
+        self.app["status_kind"] = HEALTH_KIND.get(row["health"], "unknown")
+        self.app["replicas_label"] = f"{row['ready']}/{row['desired']}"
+        spec = detail["spec"]
+        self.spec_rows = [
+            {"field": "Image", "value": str(spec.get("image", ""))},
+            {"field": "Replicas", "value": str(spec.get("replicas", ""))},
+            {"field": "Tier", "value": str(spec.get("tier", ""))},
+            {"field": "Service", "value": str(spec.get("service", ""))},
+            {"field": "Paused", "value": "yes" if spec.get("paused") else "no"},
+            {"field": "Current image", "value": str(detail["status"].get("currentImage", ""))},
+            {
+                "field": "Observed generation",
+                "value": str(detail["status"].get("observedGeneration", "")),
+            },
+        ]
+        self.conditions = [
+            {k: str(c.get(k, "")) for k in ("type", "status", "reason", "message")}
+            for c in detail["conditions"]
+        ]
+        self.pods = [{k: str(v) for k, v in p.items()} for p in detail["pods"]]
+        self.events = [{k: str(v) for k, v in e.items()} for e in detail["events"]]
+        scaler = detail["scaler"]
+        if scaler:
+            sspec = scaler.get("spec") or {}
+            sstatus = scaler.get("status") or {}
+            self.scaler = {
+                "name": scaler["metadata"]["name"],
+                "min": str(sspec.get("minReplicas", "")),
+                "max": str(sspec.get("maxReplicas", "")),
+                "current": str(sstatus.get("currentReplicas", "")),
+                "cooldown": str(sspec.get("cooldownSeconds", "")),
+                "resource_version": scaler["metadata"].get("resourceVersion", ""),
+            }
+            if not self.scaler_min:
+                self.scaler_min, self.scaler_max = self.scaler["min"], self.scaler["max"]
+            if not self.schedules_text:
+                self.schedules_text = yaml.safe_dump(sspec.get("schedules", []), sort_keys=False)
+        else:
+            self.scaler = {}
+        self.scaler_yaml = detail["scaler_yaml"]
+        self.yaml_text = detail["yaml"]
+        self.stale = _stale_notes([detail["cluster"]])
+        if not self.replicas_input:
+            self.replicas_input = str(row["desired"])
+        samples = history["samples"]
+        self.has_metrics_api = history["has_metrics_api"] is not False
+        self.replicas_chart = _chart(
+            samples,
+            [("desired", "Desired"), ("ready", "Ready"), ("restarts", "Restarts")],
+            "Replicas and restarts",
+        )
+        self.usage_chart = _chart(
+            samples,
+            [("cpu_millicores", "CPU (m)"), ("memory_mib", "Memory (MiB)")],
+            "CPU and memory",
+        )
+        if self.user_name:
+            self.can_act = tenancy.can_act(principal_of(self), cluster, namespace)
+        self._version = queries.changes_version()
+        self.loaded = True
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        self.loaded = False
+        self.replicas_input = self.scaler_min = self.scaler_max = self.schedules_text = ""
+        self.action_error = self.log_error = ""
+        self.log_lines, self.log_pod, self.following = [], "", False
+        self._fetch()
+        return PinAppState.live
+
+    @rx.event(background=True)
+    async def live(self):  # type: ignore[no-untyped-def]
+        """Charts and status every few seconds while this PinApp's page is open."""
+        token = time.monotonic()
+        async with self:
+            self._live_token = token
+            path = self.router.page.raw_path
+        while True:
+            await asyncio.sleep(LIVE_SECONDS)
+            async with self:
+                if self._live_token != token or self.router.page.raw_path != path:
+                    self.following = False
+                    return
+                if queries.changes_version() != self._version:
+                    self._fetch()
+
+    # ---- actions ----------------------------------------------------------------------------
+    def _act(self, fn: Any, *args: Any, done: str) -> Any:
+        cluster, namespace, name = self._key()
+        try:
+            fn(principal_of(self), cluster, namespace, name, *args)
+        except DomainError as exc:
+            self.action_error = str(exc)
+            return rx.toast.error(exc.title, description=str(exc))
+        self.action_error = ""
+        return rx.toast.success(done)
+
+    @rx.event
+    def set_replicas_input(self, value: str):  # type: ignore[no-untyped-def]
+        self.replicas_input = value
+
+    @rx.event
+    def scale(self):  # type: ignore[no-untyped-def]
+        try:
+            replicas = int(self.replicas_input)
+        except ValueError:
+            self.action_error = "Replicas must be a whole number."
+            return None
+        return self._act(
+            lambda p, c, n, a: actions.scale_pinapp(
+                p, c, n, a, replicas, resource_version=self.app.get("resource_version") or None
+            ),
+            done=f"Scaled to {replicas}",
+        )
+
+    @rx.event
+    def restart(self):  # type: ignore[no-untyped-def]
+        return self._act(actions.restart_pinapp, done="Restart started")
+
+    @rx.event
+    def toggle_pause(self):  # type: ignore[no-untyped-def]
+        if self.app.get("paused") == "True":
+            return self._act(actions.resume_pinapp, done="Resumed")
+        return self._act(actions.pause_pinapp, done="Paused")
+
+    @rx.event
+    def set_scaler_min(self, value: str):  # type: ignore[no-untyped-def]
+        self.scaler_min = value
+
+    @rx.event
+    def set_scaler_max(self, value: str):  # type: ignore[no-untyped-def]
+        self.scaler_max = value
+
+    @rx.event
+    def set_schedules_text(self, value: str):  # type: ignore[no-untyped-def]
+        self.schedules_text = value
+
+    def _scaler_act(self, fn: Any, done: str) -> Any:
+        cluster, namespace, _name = self._key()
+        try:
+            fn(principal_of(self), cluster, namespace, self.scaler["name"])
+        except DomainError as exc:
+            self.action_error = str(exc)
+            return rx.toast.error(exc.title, description=str(exc))
+        except (ValueError, yaml.YAMLError) as exc:
+            self.action_error = f"Not valid: {exc}"
+            return None
+        self.action_error = ""
+        return rx.toast.success(done)
+
+    @rx.event
+    def save_scaler(self):  # type: ignore[no-untyped-def]
+        return self._scaler_act(
+            lambda p, c, n, s: actions.scale_pinscaler(
+                p, c, n, s, int(self.scaler_min), int(self.scaler_max)
+            ),
+            "PinScaler updated",
+        )
+
+    @rx.event
+    def save_schedules(self):  # type: ignore[no-untyped-def]
+        def run(p: Any, c: str, n: str, s: str) -> None:
+            schedules = yaml.safe_load(self.schedules_text) or []
+            if not isinstance(schedules, list):
+                raise ValueError("schedules must be a YAML list")
+            actions.set_schedules(p, c, n, s, schedules)
+
+        return self._scaler_act(run, "Schedules saved")
+
+    # ---- logs -------------------------------------------------------------------------------
+    @rx.event
+    def open_logs(self, pod: str):  # type: ignore[no-untyped-def]
+        cluster, namespace, _name = self._key()
+        self.following = False
+        self.log_pod = pod
+        try:
+            self.log_containers = logs.containers_of(cluster, namespace, pod)
+        except DomainError as exc:
+            self.log_error = str(exc)
+            return
+        self.log_container = self.log_containers[0] if self.log_containers else ""
+        self._read_logs()
+
+    def _read_logs(self) -> None:
+        cluster, namespace, _name = self._key()
+        try:
+            tail = max(1, min(logs.MAX_LINES, int(self.log_tail or 200)))
+            self.log_lines = logs.pod_logs(
+                cluster,
+                namespace,
+                self.log_pod,
+                self.log_container or None,
+                tail,
+                self.log_search or None,
+            )
+            self.log_error = ""
+        except (DomainError, ValueError) as exc:
+            self.log_error = str(exc)
+
+    @rx.event
+    def set_log_container(self, value: str):  # type: ignore[no-untyped-def]
+        self.log_container = value
+        self._read_logs()
+
+    @rx.event
+    def set_log_tail(self, value: str):  # type: ignore[no-untyped-def]
+        self.log_tail = value
+        self._read_logs()
+
+    @rx.event
+    def set_log_search(self, value: str):  # type: ignore[no-untyped-def]
+        self.log_search = value
+        self._read_logs()
+
+    @rx.event
+    def close_logs(self):  # type: ignore[no-untyped-def]
+        self.log_pod, self.log_lines, self.following = "", [], False
+
+    @rx.event
+    def toggle_follow(self):  # type: ignore[no-untyped-def]
+        self.following = not self.following
+        if self.following:
+            return PinAppState.follow
+        return None
+
+    @rx.event(background=True)
+    async def follow(self):  # type: ignore[no-untyped-def]
+        """Stream new lines in a worker thread; stop on toggle, pod change or leaving the page."""
+        token = time.monotonic()
+        async with self:
+            self._follow_token = token
+            cluster, namespace, _name = self._key()
+            pod, container, search = self.log_pod, self.log_container, self.log_search
+            path = self.router.page.raw_path
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        stop = False
+
+        def pump() -> None:
+            stream = logs.follow_pod_logs(
+                cluster, namespace, pod, container or None, 0, search or None
+            )
+            try:
+                for line in stream:
+                    loop.call_soon_threadsafe(queue.put_nowait, line)
+                    if stop:
+                        break
+            except Exception as exc:  # the stream ended or the cluster went away
+                loop.call_soon_threadsafe(queue.put_nowait, f"-- log stream ended: {exc}")
+            finally:
+                stream.close()
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        worker = asyncio.create_task(asyncio.to_thread(pump))
+        try:
+            while True:
+                batch: list[str] = []
+                with contextlib.suppress(TimeoutError):
+                    line = await asyncio.wait_for(queue.get(), 1.0)
+                    if line is None:
+                        return
+                    batch.append(line)
+                    while not queue.empty():
+                        item = queue.get_nowait()
+                        if item is None:
+                            break
+                        batch.append(item)
+                async with self:
+                    if (
+                        self._follow_token != token
+                        or not self.following
+                        or self.log_pod != pod
+                        or self.router.page.raw_path != path
+                    ):
+                        return
+                    if batch:
+                        self.log_lines = (self.log_lines + batch)[-logs.MAX_LINES :]
+        finally:
+            stop = True
+            worker.cancel()
+
+
+class EntityWorkloadsState(AppState):
+    """The Workloads tab of an entity page: the entity's PinApps, refreshed while open."""
+
+    rows: list[dict[str, str]] = []
+    error: str = ""
+    loaded: bool = False
+    _body: dict[str, Any] = {}
+    _version: int = -1
+    _live_token: float = 0.0
+
+    def _fetch(self) -> None:
+        try:
+            rows = queries.workloads_for_entity(self._body)
+        except DomainError as exc:
+            self.error, self.rows = str(exc), []
+            return
+        self.rows = [_display_row(r) for r in rows]
+        self.error = ""
+        self._version = queries.changes_version()
+        self.loaded = True
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        from pinconsole.catalog.query import get_entity, read_scope
+
+        params = self.router.page.params
+        try:
+            with read_scope() as session:
+                detail = get_entity(
+                    session,
+                    params.get("kind", ""),
+                    params.get("namespace", ""),
+                    params.get("name", ""),
+                )
+            self._body = dict(detail.entity.body)
+        except (DomainError, AttributeError) as exc:
+            self.error, self.rows, self.loaded = str(exc), [], True
+            return None
+        self._fetch()
+        return EntityWorkloadsState.live
+
+    @rx.event(background=True)
+    async def live(self):  # type: ignore[no-untyped-def]
+        token = time.monotonic()
+        async with self:
+            self._live_token = token
+            path = self.router.page.raw_path
+        while True:
+            await asyncio.sleep(LIVE_SECONDS)
+            async with self:
+                if self._live_token != token or self.router.page.raw_path != path:
+                    return
+                if queries.changes_version() != self._version:
+                    self._fetch()
