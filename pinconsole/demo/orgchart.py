@@ -337,6 +337,8 @@ def generate_org(seed: int = 20261128, users: int = 300) -> DemoOrg:
                 },
                 title=team_title,
                 description=f"{team_title} team in {DEPARTMENTS[dept][0]}",
+                # PinCompute tenancy: the team owns its sandbox namespace (compute/tenancy.py).
+                annotations={"pinconsole.io/namespaces": team},
             )
         )
 
