@@ -507,6 +507,7 @@ def verdict(key: str, value: float) -> str:
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
     backends = list(results)
+    print(flush=True)
     head = f"| {'measure':42} | {'target':9} | " + " | ".join(f"{b:>16}" for b in backends) + " |"
     print(head)
     print("|" + "-" * 44 + "|" + "-" * 11 + "|" + "|".join("-" * 18 for _ in backends) + "|")
@@ -563,10 +564,12 @@ def main() -> int:
                 results["postgresql"] = bench_backend(
                     "postgresql", url, directory, names, args.requests
                 )
+            print_table({"postgresql": results["postgresql"]})
         if args.backend in ("sqlite", "both"):
             with sqlite_database(tmp) as url:
                 results["sqlite"] = bench_backend("sqlite", url, directory, names, args.requests)
-        print(f"\nload average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")
+            print_table({"sqlite": results["sqlite"]})
+        print(f"\nload average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         print_table(results)
         missed = [
             k
