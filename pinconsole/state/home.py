@@ -55,7 +55,7 @@ def _service_row(s: dict[str, Any]) -> dict[str, str]:
             "deprecated": "error",
         }.get(lifecycle, "neutral"),
         "owner": str(s.get("owner") or "").split("/")[-1],
-        "score": "—" if score is None else f"{score}",
+        "score": "—" if score is None else f"{round(score)}",
         "description": str(s.get("description") or ""),
     }
 
@@ -92,7 +92,7 @@ class HomeState(AppState):
                 "email": str(team.get("email") or ""),
                 "members": str(team.get("members") or 0),
                 "owned_total": str(team.get("owned_total") or 0),
-                "score": "—" if team.get("score") is None else str(team["score"]),
+                "score": "—" if team.get("score") is None else f"{round(team['score'])}",
             }
             if team
             else {}
