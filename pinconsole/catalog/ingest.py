@@ -127,6 +127,11 @@ class Prepared:
     source: str
     document: int | None
     body_json: str = ""
+    quick: bool = False  # known unchanged by etag: only ``columns["etag"]`` is filled
+
+
+class _Stale(Exception):
+    """A quick (unchanged) item turned out changed in the database meanwhile: prepare fully."""
 
 
 def _managed_value(source: str) -> str:
@@ -231,6 +236,32 @@ def prepare_entity(
     return Prepared(ref, columns, tags, relations, source, document, body_json), []
 
 
+def _unchanged_item(
+    body: Any, *, source: str, document: int | None, location_key: str, known: dict[str, str]
+) -> Prepared | None:
+    """A descriptor whose etag equals the stored one: skip validation and relations.
+
+    The stored version passed validation with exactly this content, so a re-import of an
+    unchanged catalog costs a hash per entity instead of a full preparation.
+    """
+    ref = _ref_or_none(body)
+    if ref is None or ref not in known:
+        return None
+    meta = body["metadata"]
+    annotations = meta.get("annotations") or {}
+    if not isinstance(annotations, dict):
+        return None
+    defaults = {MANAGED_BY: _managed_value(source), ORIGIN: _managed_value(location_key)}
+    full = {**body, "metadata": {**meta, "annotations": {**defaults, **annotations}}}
+    try:
+        etag, _ = _etag(full)
+    except (TypeError, ValueError):
+        return None
+    if known[ref] != etag:
+        return None
+    return Prepared(ref, {"etag": etag}, [], [], source, document, quick=True)
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 
@@ -331,6 +362,10 @@ def _write(
     changed: list[tuple[str, Prepared]] = []
     for item in prepared:
         row = existing.get(item.ref)
+        if item.quick and not (
+            row is not None and row.etag == item.columns["etag"] and row.location_key == key
+        ):
+            raise _Stale(item.ref)
         if row is None:
             uid = str(uuid.uuid4())
             inserts.append(
@@ -584,6 +619,41 @@ def _collect(key: str, reader: Reader) -> _Collected:
     return result
 
 
+def _prepare_all(
+    docs: list[Document], key: str, known: dict[str, str]
+) -> tuple[dict[str, Prepared], list[IngestError]]:
+    prepared: dict[str, Prepared] = {}
+    errors: list[IngestError] = []
+    for doc in docs:
+        item = (
+            _unchanged_item(
+                doc.body, source=doc.source, document=doc.index, location_key=key, known=known
+            )
+            if known
+            else None
+        )
+        if item is None:
+            item, item_errors = prepare_entity(
+                doc.body, source=doc.source, document=doc.index, location_key=key, doc=doc
+            )
+            if item is None:
+                errors.extend(item_errors)
+                continue
+        first = prepared.get(item.ref)
+        if first is not None:
+            errors.append(
+                doc.error(
+                    f"entity {item.ref} is defined twice (first in {first.source} document "
+                    f"{(first.document or 0) + 1}); this one is skipped",
+                    ("metadata", "name"),
+                    entity_ref=item.ref,
+                )
+            )
+            continue
+        prepared[item.ref] = item
+    return prepared, errors
+
+
 def _ingest_location(key: str, reader: Reader) -> ImportSummary:
     summary = ImportSummary()
     if len(key) > 1000:
@@ -609,8 +679,8 @@ def _ingest_location(key: str, reader: Reader) -> ImportSummary:
             cache[target] = reader.read(target)
         return cache[target]
 
-    prepared: dict[str, Prepared] = {}
     seen: set[str] = set()
+    ready: list[Document] = []
     for doc in collected.documents:
         ref = _ref_or_none(doc.body)
         if ref:
@@ -624,35 +694,26 @@ def _ingest_location(key: str, reader: Reader) -> ImportSummary:
         if sub_errors:
             errors.extend(sub_errors)
             continue
-        item, item_errors = prepare_entity(
-            doc.body, source=doc.source, document=doc.index, location_key=key, doc=doc
+        ready.append(doc)
+    with session_scope() as session:
+        known = dict(
+            session.connection()
+            .execute(
+                select(_E.c.ref, _E.c.etag).where(_E.c.location_key == key, _E.c.status == "active")
+            )
+            .all()
         )
-        if item is None:
-            errors.extend(item_errors)
-            continue
-        first = prepared.get(item.ref)
-        if first is not None:
-            errors.append(
-                doc.error(
-                    f"entity {item.ref} is defined twice (first in {first.source} document "
-                    f"{(first.document or 0) + 1}); this one is skipped",
-                    ("metadata", "name"),
-                    entity_ref=item.ref,
+    for attempt in (1, 2, 3):
+        prepared, run_errors = _prepare_all(ready, key, known)
+        run_errors = sorted(
+            (
+                IngestError(
+                    e.source, e.message, e.document, e.field, e.entity_ref, e.line, location_key=key
                 )
-            )
-            continue
-        prepared[item.ref] = item
-    errors = sorted(
-        (
-            IngestError(
-                e.source, e.message, e.document, e.field, e.entity_ref, e.line, location_key=key
-            )
-            for e in errors
-        ),
-        key=lambda e: (e.source, -1 if e.document is None else e.document),
-    )
-    for attempt in (1, 2):
-        run_errors = list(errors)
+                for e in [*errors, *run_errors]
+            ),
+            key=lambda e: (e.source, -1 if e.document is None else e.document),
+        )
         try:
             with session_scope() as session:
                 conn = session.connection()
@@ -673,11 +734,15 @@ def _ingest_location(key: str, reader: Reader) -> ImportSummary:
                 _replace_errors(conn, key, run_errors)
                 _touch_location(conn, key, "\n".join(map(str, run_errors[:20])) or None)
             break
+        except _Stale:
+            known = {}  # changed under us: prepare everything fully
         except IntegrityError:
-            # Another location's import inserted one of our refs meanwhile: read again once,
+            # Another location's import inserted one of our refs meanwhile: read again,
             # which turns the clash into a reported conflict.
-            if attempt == 2:
+            if attempt == 3:
                 raise
+    else:  # pragma: no cover - three clashes in a row
+        raise RuntimeError(f"catalog import of {key} did not settle")
     errors = run_errors
     summary.added, summary.updated = counts.added, counts.updated
     summary.unchanged, summary.orphaned = counts.unchanged, counts.orphaned

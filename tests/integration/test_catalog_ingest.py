@@ -436,3 +436,30 @@ def test_oversized_values_do_not_break_the_pass(db: str, tmp_path: Path) -> None
     assert [(e.document, e.field) for e in summary.errors] == [(1, "spec.owner")]
     wide = _entities()["component:default/wide"]
     assert wide.title == long_title[:500] and wide.body["metadata"]["title"] == long_title
+
+
+def test_unchanged_fast_path_falls_back_when_rows_change_meanwhile(
+    db: str, valid_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pinconsole.catalog.ingest as ingest
+
+    import_locations([str(valid_dir)])
+    real = ingest._prepare_all
+    calls: list[bool] = []
+
+    def tampering(docs, key, known):
+        calls.append(bool(known))
+        if len(calls) == 1:  # someone rewrites a row between our read and our write
+            with session_scope() as s:
+                s.connection().execute(
+                    ingest._E.update()
+                    .where(ingest._E.c.ref == "component:default/ledger")
+                    .values(etag="x")
+                )
+        return real(docs, key, known)
+
+    monkeypatch.setattr(ingest, "_prepare_all", tampering)
+    summary = import_locations([str(valid_dir)])
+    assert calls == [True, False]
+    assert (summary.updated, summary.unchanged) == (1, 16)
+    assert _entities()["component:default/ledger"].etag != "x"
