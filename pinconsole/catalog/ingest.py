@@ -163,6 +163,23 @@ def _ref_or_none(body: Any) -> str | None:
     return entity_ref(body)
 
 
+_OUTPUT_FIELDS = ("relations", "status")  # computed by the catalog, never read from input
+_OUTPUT_METADATA = ("uid", "etag", "generation")
+
+
+def _stored_body(body: dict[str, Any], source: str, location_key: str) -> dict[str, Any]:
+    """The descriptor as stored: output-only fields dropped (so descriptors exported from a
+    Backstage catalog import cleanly), managed-by annotations added unless present."""
+    meta = {k: v for k, v in body["metadata"].items() if k not in _OUTPUT_METADATA}
+    annotations = dict(meta.get("annotations") or {})
+    annotations.setdefault(MANAGED_BY, _managed_value(source))
+    annotations.setdefault(ORIGIN, _managed_value(location_key))
+    meta["annotations"] = annotations
+    stored = {k: v for k, v in body.items() if k not in _OUTPUT_FIELDS}
+    stored["metadata"] = meta
+    return stored
+
+
 def prepare_entity(
     body: Any,
     *,
@@ -186,12 +203,8 @@ def prepare_entity(
     if ref_problems:
         return None, [err(path, msg, ref) for path, msg in ref_problems]
     assert ref is not None
-    meta = dict(body["metadata"])
-    annotations = dict(meta.get("annotations") or {})
-    annotations.setdefault(MANAGED_BY, _managed_value(source))
-    annotations.setdefault(ORIGIN, _managed_value(location_key))
-    meta["annotations"] = annotations
-    body = {**body, "metadata": meta}
+    body = _stored_body(body, source, location_key)
+    meta = body["metadata"]
     spec = body.get("spec") or {}
     kind = body["kind"]
     namespace = meta.get("namespace") or DEFAULT_NAMESPACE
@@ -247,14 +260,10 @@ def _unchanged_item(
     ref = _ref_or_none(body)
     if ref is None or ref not in known:
         return None
-    meta = body["metadata"]
-    annotations = meta.get("annotations") or {}
-    if not isinstance(annotations, dict):
+    if not isinstance(body["metadata"].get("annotations") or {}, dict):
         return None
-    defaults = {MANAGED_BY: _managed_value(source), ORIGIN: _managed_value(location_key)}
-    full = {**body, "metadata": {**meta, "annotations": {**defaults, **annotations}}}
     try:
-        etag, _ = _etag(full)
+        etag, _ = _etag(_stored_body(body, source, location_key))
     except (TypeError, ValueError):
         return None
     if known[ref] != etag:

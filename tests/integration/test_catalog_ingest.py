@@ -463,3 +463,22 @@ def test_unchanged_fast_path_falls_back_when_rows_change_meanwhile(
     assert calls == [True, False]
     assert (summary.updated, summary.unchanged) == (1, 16)
     assert _entities()["component:default/ledger"].etag != "x"
+
+
+def test_backstage_export_output_fields_are_dropped(db: str, tmp_path: Path) -> None:
+    (tmp_path / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
+        "metadata: {name: exported, uid: 1234, etag: abc, generation: 3}\n"
+        "spec: {type: service, lifecycle: production, owner: team-a}\n"
+        "relations: [{type: ownedBy, targetRef: 'group:default/someone-else'}]\n"
+        "status: {items: []}\n"
+    )
+    assert import_locations([str(tmp_path)]).errors == []
+    body = _entities()["component:default/exported"].body
+    assert "relations" not in body and "status" not in body
+    assert not {"uid", "etag", "generation"} & set(body["metadata"])
+    assert ("component:default/exported", "ownedBy", "group:default/someone-else") not in (
+        _relations()
+    )
+    again = import_locations([str(tmp_path)])
+    assert again.unchanged == 1
