@@ -358,12 +358,9 @@ class PinAppState(AppState):
         except ValueError:
             self.action_error = "Replicas must be a whole number."
             return None
-        return self._act(
-            lambda p, c, n, a: actions.scale_pinapp(
-                p, c, n, a, replicas, resource_version=self.app.get("resource_version") or None
-            ),
-            done=f"Scaled to {replicas}",
-        )
+        # The write carries the resourceVersion read just before it (status churns too often
+        # for the page's copy to be current); a write racing another still gets a Conflict.
+        return self._act(actions.scale_pinapp, replicas, done=f"Scaled to {replicas}")
 
     @rx.event
     def restart(self):  # type: ignore[no-untyped-def]
