@@ -567,8 +567,14 @@ def _location_targets(doc: Document, root: str) -> tuple[list[str], list[IngestE
             errors.append(doc.error(f"Location target refused: {exc}", path))
             continue
         if not is_url(target) and any(ch in target for ch in "*?["):
-            matches = sorted(glob.glob(target, recursive=True))
-            if not matches and not optional:
+            matches, refused = [], False
+            for match in sorted(glob.glob(target, recursive=True)):
+                try:  # a symlink among the matches may still point outside the root
+                    matches.append(resolve_target(match, doc.source, root))
+                except ValueError as exc:
+                    errors.append(doc.error(f"Location target refused: {exc}", path))
+                    refused = True
+            if not matches and not refused and not optional:
                 errors.append(doc.error(f"Location target {value!r} matches no file", path))
             out.extend(matches)
         elif not is_url(target) and not Path(target).exists() and optional:

@@ -482,3 +482,23 @@ def test_backstage_export_output_fields_are_dropped(db: str, tmp_path: Path) -> 
     )
     again = import_locations([str(tmp_path)])
     assert again.unchanged == 1
+
+
+def test_location_targets_cannot_escape_the_root(db: str, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: secret}\n"
+        "spec: {owner: team-a}\n"
+    )
+    repo = tmp_path / "repo"
+    (repo / "linked").mkdir(parents=True)
+    (repo / "linked" / "secret.yaml").symlink_to(outside / "secret.yaml")
+    (repo / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: repo}\n"
+        "spec: {targets: [../outside/secret.yaml, ./linked/*.yaml]}\n"
+    )
+    summary = import_locations([str(repo)])
+    assert [e.field for e in summary.errors] == ["spec.targets[0]", "spec.targets[1]"]
+    assert all("outside the location root" in e.message for e in summary.errors)
+    assert set(_entities()) == {"location:default/repo"}
