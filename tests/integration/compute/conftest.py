@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,6 @@ SERVICES = [
     ("pins-worker", "pins", "group:default/pins"),
     ("boards-api", "boards", "group:default/boards"),
 ]
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> object:
-    """Poll until ``predicate()`` is truthy; fail with the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        time.sleep(0.05)
-        value = predicate()
-    assert value, "condition not met in time"
-    return value
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ tenancy denials (audited), and pod logs."""
 from __future__ import annotations
 
 import pytest
-from conftest import wait_for
+from fixtures.polling import wait_for
 
 from pinconsole.access import AuditFilter, Principal, list_audit
 from pinconsole.compute import actions, logs, tenancy

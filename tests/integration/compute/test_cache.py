@@ -4,7 +4,7 @@ watch events, reconnect after the emulator restarts, relist on 410, stale markin
 from __future__ import annotations
 
 import pytest
-from conftest import wait_for
+from fixtures.polling import wait_for
 from kubernetes import client, config
 
 from pinconsole.compute import queries
