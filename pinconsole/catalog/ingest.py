@@ -608,6 +608,11 @@ def _collect(key: str, reader: Reader) -> _Collected:
                 queue.extend(str(p) for p in iter_catalog_files(Path(source)))
                 continue
             source = str(Path(source).resolve())
+            try:  # a symlinked catalog-info.yaml in a scanned directory may point outside
+                resolve_target(source, source, root)
+            except ValueError as exc:
+                result.errors.append(IngestError(source, f"skipped: {exc}"))
+                continue
         if source in visited:
             continue
         visited.add(source)

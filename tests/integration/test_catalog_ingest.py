@@ -498,7 +498,9 @@ def test_location_targets_cannot_escape_the_root(db: str, tmp_path: Path) -> Non
         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: repo}\n"
         "spec: {targets: [../outside/secret.yaml, ./linked/*.yaml]}\n"
     )
+    (repo / "sub").mkdir()
+    (repo / "sub" / "catalog-info.yaml").symlink_to(outside / "secret.yaml")
     summary = import_locations([str(repo)])
-    assert [e.field for e in summary.errors] == ["spec.targets[0]", "spec.targets[1]"]
+    assert [e.field for e in summary.errors] == [None, "spec.targets[0]", "spec.targets[1]"]
     assert all("outside the location root" in e.message for e in summary.errors)
     assert set(_entities()) == {"location:default/repo"}
