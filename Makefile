@@ -16,6 +16,8 @@ PORT ?= 3000
 # Two workers on the usual two cores; browser tests stay together in one worker (xdist_group).
 PYTEST_WORKERS ?= 2
 T ?=
+# Python only: code blocks in docs/*.md are examples, not formatted source.
+LINT_PATHS := $(wildcard pinconsole tests scripts benchmarks alembic rxconfig.py)
 
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -40,12 +42,12 @@ test-fast: bootstrap
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e" $(T)
 
 lint: bootstrap
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 format: bootstrap
-	$(VENV)/bin/ruff check --fix .
-	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 bench: bootstrap
 	@set -e; for f in benchmarks/*_bench.py; do \
