@@ -16,6 +16,7 @@ is being re-established.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -131,33 +132,46 @@ def generation(url: str | None = None) -> tuple[str, int, int]:
 MISSING: Any = object()
 
 
-def _cache(space: str, maxsize: int) -> TTLCache[Hashable, Any]:
+def _cache(
+    space: str, maxsize: int, sizeof: Callable[[Any], int] | None
+) -> TTLCache[Hashable, Any]:
     cache = _caches.get(space)
     if cache is None:
         ttl = max(1, get_settings().cache_ttl_seconds)
-        cache = _caches[space] = TTLCache(maxsize=maxsize, ttl=ttl)
+        cache = _caches[space] = TTLCache(maxsize=maxsize, ttl=ttl, getsizeof=sizeof)
     return cache
 
 
-def lookup(space: str, key: Hashable, *, maxsize: int = 2048) -> Any:
+def lookup(
+    space: str, key: Hashable, *, maxsize: int = 2048, sizeof: Callable[[Any], int] | None = None
+) -> Any:
     """The cached value for ``key`` in this generation, or ``MISSING`` (never computes)."""
     full = (generation(), key)
     with _lock:
-        return _cache(space, maxsize).get(full, MISSING)
+        return _cache(space, maxsize, sizeof).get(full, MISSING)
 
 
-def cached(space: str, key: Hashable, compute: Callable[[], T], *, maxsize: int = 2048) -> T:
+def cached(
+    space: str,
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    maxsize: int = 2048,
+    sizeof: Callable[[Any], int] | None = None,
+) -> T:
     """``compute()`` once per generation and key; ``space`` names a bounded LRU/TTL cache.
 
-    Exceptions are not cached. Two threads missing at once may both compute (no stampede lock:
-    the answers are cheap enough and identical).
+    ``maxsize`` counts entries, or with ``sizeof`` (e.g. ``len`` for bytes) the sum of sizes, so
+    a cache of response bodies stays within a memory budget. Exceptions are not cached. Two
+    threads missing at once may both compute (no stampede lock: answers are identical).
     """
     full = (generation(), key)
     with _lock:
-        hit = _cache(space, maxsize).get(full, MISSING)
+        hit = _cache(space, maxsize, sizeof).get(full, MISSING)
     if hit is not MISSING:
         return hit  # type: ignore[no-any-return]
     value = compute()
-    with _lock:
-        _cache(space, maxsize)[full] = value
+    # A value larger than the whole budget is served but not kept (ValueError).
+    with _lock, contextlib.suppress(ValueError):
+        _cache(space, maxsize, sizeof)[full] = value
     return value

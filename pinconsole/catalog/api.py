@@ -12,6 +12,7 @@ database on a 50-row page.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -38,6 +39,7 @@ __all__ = ["router"]
 Principal = Annotated[AccessPrincipal, Depends(current_principal)]
 JSON = "application/json"
 CACHE_SPACE = "catalog.api"
+CACHE_BYTES = 32 * 1024 * 1024  # response bodies kept per process
 
 router = APIRouter(tags=["catalog"])
 
@@ -48,14 +50,19 @@ allow_any_principal("catalog.register")
 async def _answer(request: Request, build: Callable[[Session], Any]) -> Response:
     """The cached body for this exact request, or ``build(session)`` rendered and cached."""
     key = (request.url.path, request.url.query)
-    body = cache.lookup(CACHE_SPACE, key)
+    body = cache.lookup(CACHE_SPACE, key, maxsize=CACHE_BYTES, sizeof=len)
     if body is cache.MISSING:
 
         def compute() -> bytes:
             with query.read_scope() as session:
                 return _dumps(build(session))
 
-        body = await run_in_threadpool(cache.cached, CACHE_SPACE, key, compute)
+        body = await run_in_threadpool(
+            functools.partial(cache.cached, maxsize=CACHE_BYTES, sizeof=len),
+            CACHE_SPACE,
+            key,
+            compute,
+        )
     return Response(content=body, media_type=JSON)
 
 
