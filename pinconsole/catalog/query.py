@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlmodel import Session
 
@@ -406,42 +407,29 @@ def facet_counts(
         if name not in FACET_FIELDS:
             raise Invalid(f"unknown facet {name!r}; one of {', '.join(FACET_FIELDS)}")
     counts: dict[str, list[tuple[Any, int]]] = {name: [] for name in names}
-    # Fields the filter does not constrain share one condition set: on PostgreSQL they are
-    # counted in a single pass (GROUPING SETS, served by the covering ix_entity_facets index).
-    shared = [n for n in names if n != "tag" and not getattr(flt, n)]
-    if len(shared) > 1 and session.get_bind().dialect.name == "postgresql":
-        cols = [_FACET_COLUMNS[n] for n in shared]
-        stmt = (
-            select(*cols, *[func.grouping(c) for c in cols], func.count())
-            .select_from(Entity)
-            .where(*_conditions(flt))
-            .group_by(func.grouping_sets(*[tuple_(c) for c in cols]))
-        )
-        width = len(cols)
-        for row in session.exec(stmt).all():  # type: ignore[call-overload]
-            i = list(row[width : 2 * width]).index(0)
-            if row[i] is not None:
-                counts[shared[i]].append((row[i], row[-1]))
-        done = set(shared)
-    else:
-        done = set()
+    # One statement (UNION ALL of one GROUP BY per field): one round trip however many fields.
+    # Separate GROUP BYs beat GROUPING SETS here: each is an index-only scan of its own index.
+    arms = []
     for name in names:
-        if name in done:
-            continue
         conds = _conditions(flt.without(name))
+        label = literal(name).label("facet")
         if name == "tag":
-            stmt = select(EntityTag.tag, func.count()).group_by(EntityTag.tag)
+            arm = select(label, EntityTag.tag.label("value"), func.count().label("n"))
             if conds:
-                stmt = stmt.join(Entity, Entity.uid == EntityTag.entity_uid).where(*conds)  # type: ignore[arg-type]
+                arm = arm.where(EntityTag.entity_uid.in_(select(Entity.uid).where(*conds)))  # type: ignore[attr-defined]
+            arms.append(arm.group_by(EntityTag.tag))
         else:
             column = _FACET_COLUMNS[name]
-            stmt = (
-                select(column, func.count())
+            arms.append(
+                select(label, column.label("value"), func.count().label("n"))
                 .select_from(Entity)
                 .where(column.is_not(None), *conds)
                 .group_by(column)
             )
-        counts[name] = [(r[0], r[1]) for r in session.exec(stmt).all()]  # type: ignore[call-overload]
+    if arms:
+        stmt = arms[0] if len(arms) == 1 else union_all(*arms)
+        for facet, value, count in session.exec(stmt).all():  # type: ignore[call-overload]
+            counts[facet].append((value, count))
     return {
         name: [
             {"value": value, "count": count}
