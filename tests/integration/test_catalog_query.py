@@ -356,3 +356,34 @@ def test_database_rendered_json_equals_python_serialisation(catalog: Path) -> No
             expected = entity_to_api(entity, page.relations[entity.ref])
             assert json.loads(text) == expected, entity.ref
             assert json.loads(q.entity_json(s, entity.ref)) == expected
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"kind": "component"},
+        {"kind": "component", "owner": "team-a"},
+        {"tag": "python,payments", "lifecycle": "production"},
+        {"text": "payment", "kind": "component,api"},
+        {"system": "payments", "type": "database,openapi"},
+        {"namespace": "nowhere"},
+    ],
+)
+def test_facet_bitmap_index_equals_sql(catalog: Path, filters: dict[str, str]) -> None:
+    flt = q.EntityFilter.build(**filters)
+    with session_scope() as s:
+        fast = q.facet_counts(s, flt)
+        slow = q._facet_counts_sql(s, flt, list(q.FACET_FIELDS))
+    assert fast == slow
+
+
+def test_facet_index_follows_writes(catalog: Path) -> None:
+    with session_scope() as s:
+        before = q.facet_counts(s, None, ["lifecycle"])["lifecycle"]
+    with session_scope() as s:
+        s.execute(update(Entity).where(Entity.name == "ledger").values(lifecycle="retired"))
+    with session_scope() as s:
+        after = q.facet_counts(s, None, ["lifecycle"])["lifecycle"]
+    assert {"value": "retired", "count": 1} in after
+    assert before != after
