@@ -191,7 +191,7 @@ def _logs() -> rx.Component:
                     rx.input(
                         placeholder="Search",
                         value=S.log_search,
-                        on_change=S.set_log_search.debounce(300),  # type: ignore[attr-defined]
+                        on_change=S.set_log_search,  # no debounce: live re-renders remount it
                         width="220px",
                         id="log-search",
                     ),

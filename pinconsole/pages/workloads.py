@@ -93,7 +93,7 @@ def _filters() -> rx.Component:
     return flex(
         search_field(
             WorkloadsState.f_text,
-            WorkloadsState.set_text.debounce(300),  # type: ignore[attr-defined]
+            WorkloadsState.set_text,  # cheap (cache); debounce inputs remount on live refresh
             placeholder="Search PinApps, services, images",
             size="sm",
             id="workloads-search",
@@ -115,7 +115,7 @@ def _filters() -> rx.Component:
         ),
         search_field(
             WorkloadsState.f_team,
-            WorkloadsState.set_team.debounce(400),  # type: ignore[attr-defined]
+            WorkloadsState.set_team,
             placeholder="Team (group name)",
             size="sm",
             id="workloads-team",

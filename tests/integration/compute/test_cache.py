@@ -84,7 +84,7 @@ def test_410_gone_relists(sandbox: Sandbox, manager: ClusterManager) -> None:
     sandbox.call(sandbox.emulator.delete, PINAPPS, "pins", "pins-worker")
     sandbox.call(sandbox.emulator.compact)
     sandbox.resume()
-    wait_for(lambda: ("pins", "pins-worker") not in cache.rows, timeout=15)
+    wait_for(lambda: ("pins", "pins-worker") not in cache.rows, timeout=15, why=cache.state)
     assert cache.state["pinapps"].lists >= 2
 
 
