@@ -16,6 +16,8 @@ from pinconsole.errors import Invalid, Unauthenticated
 
 Authenticator = Callable[[str, str], Principal]
 
+DEFAULT_SECRET = "change-me"  # settings' default; refused outside the embedded database
+
 _AUTHENTICATORS: dict[str, Authenticator] = {}
 
 # The client (IP address) of the sign-in attempt being checked, for backends that rate-limit.
@@ -50,7 +52,8 @@ def authenticate(mode: str, username: str, password: str, *, client: str = "") -
 
 
 def check_auth_mode(settings: Any) -> None:
-    """Refuse configurations that must not run: demo sign-in outside the embedded default."""
+    """Refuse configurations that must not run: demo sign-in outside the embedded default, a
+    password mode without its backend, cookie sessions signed with a guessable secret."""
     if settings.auth_mode == "demo" and not settings.is_embedded:
         raise Invalid(
             "auth_mode 'demo' lets anyone sign in as anyone and is allowed only on the embedded "
@@ -59,3 +62,12 @@ def check_auth_mode(settings: Any) -> None:
         )
     if settings.auth_mode == "ldap" and get_authenticator("ldap") is None:
         raise Invalid("auth_mode 'ldap' is set but no LDAP authenticator is installed")
+    cookie_sessions = settings.auth_mode != "header"
+    weak = settings.session_secret == DEFAULT_SECRET or len(settings.session_secret) < 16
+    if cookie_sessions and not settings.is_embedded and weak:
+        # Anyone who knows the secret can sign a session cookie for any user.
+        raise Invalid(
+            "PINCONSOLE_SESSION_SECRET must be set to a random value of at least 16 characters "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+            where="PINCONSOLE_SESSION_SECRET",
+        )
