@@ -36,7 +36,7 @@ serve: bootstrap
 	$(VENV)/bin/pinconsole serve --port $(PORT)
 
 test: bootstrap
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(T)
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=10 $(T)
 
 test-fast: bootstrap
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not e2e" $(T)
