@@ -173,6 +173,7 @@ class SandboxEmulator(kmock.KubernetesEmulator):
     event_log_size: int = 20_000
     validate: bool = True
     deny_namespaces: set[str] = attrs.field(factory=set)  # writes here get 403 (RBAC stand-in)
+    accepting_watches: bool = attrs.field(default=True, init=False)
 
     _store: dict[str, dict[tuple[str | None, str], dict[str, Any]]] = attrs.field(
         factory=dict, init=False
@@ -465,6 +466,9 @@ class SandboxEmulator(kmock.KubernetesEmulator):
                 for rv, ekey, obj, line in self._event_log:
                     if rv > since and self._watch_ok(watcher, ekey, obj, obj["metadata"]):
                         initial.append(line)
+        if not self.accepting_watches:  # shutting down: end at once, the client reconnects
+            initial = []
+            watcher.queue.put_nowait(None)
         if not gone:
             self._watchers.add(watcher)
         response = aiohttp.web.StreamResponse(
@@ -497,13 +501,14 @@ class SandboxEmulator(kmock.KubernetesEmulator):
                     break
                 await response.write(line)
             await response.write_eof()
-        except (ConnectionError, asyncio.CancelledError):
+        except ConnectionError:
             pass
         finally:
             self._watchers.discard(watcher)
         return response
 
     def close_watches(self) -> None:
+        self.accepting_watches = False
         for watcher in list(self._watchers):
             watcher.queue.put_nowait(None)
 
@@ -557,7 +562,7 @@ class SandboxEmulator(kmock.KubernetesEmulator):
                     break
                 await response.write(f"{self.log_line(pod, container, n)}\n".encode())
                 n += 1
-        except (ConnectionError, asyncio.CancelledError):
+        except ConnectionError:
             pass
         return response
 
@@ -916,8 +921,9 @@ class Sandbox:
     async def _serve(self) -> None:
         if not self.emulator.active:  # kmock's DSL fallbacks (discovery) need an entered handler
             await self.emulator.__aenter__()
+        self.emulator.accepting_watches = True
         self._runner = aiohttp.web.ServerRunner(
-            aiohttp.web.Server(self.emulator), handle_signals=False
+            aiohttp.web.Server(self.emulator), handle_signals=False, shutdown_timeout=2.0
         )
         await self._runner.setup()
         site = aiohttp.web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
