@@ -73,19 +73,29 @@ def _write(
     cache = (manager or get_manager()).get(cluster)
     api = client.CustomObjectsApi(cache.api())
     what = f"{kind} {namespace}/{name}"
+    # Without a caller's resourceVersion this is client-go's RetryOnConflict: read, change,
+    # write with the version just read, and on 409 (a controller wrote status in between)
+    # read again, a few times. With one, the caller's view must still be current.
+    attempts = 1 if resource_version else 4
     try:
-        current = api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
-        patch, before, after = change(current)
-        rv = resource_version or current["metadata"]["resourceVersion"]
-        patch.setdefault("metadata", {})["resourceVersion"] = rv
-        if scale:
-            result = api.patch_namespaced_custom_object_scale(
-                GROUP, VERSION, namespace, plural, name, patch
-            )
-        else:
-            result = api.patch_namespaced_custom_object(
-                GROUP, VERSION, namespace, plural, name, patch
-            )
+        for attempt in range(attempts):
+            current = api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+            patch, before, after = change(current)
+            rv = resource_version or current["metadata"]["resourceVersion"]
+            patch.setdefault("metadata", {})["resourceVersion"] = rv
+            try:
+                if scale:
+                    result = api.patch_namespaced_custom_object_scale(
+                        GROUP, VERSION, namespace, plural, name, patch
+                    )
+                else:
+                    result = api.patch_namespaced_custom_object(
+                        GROUP, VERSION, namespace, plural, name, patch
+                    )
+                break
+            except ApiException as exc:
+                if exc.status != 409 or attempt == attempts - 1:
+                    raise
     except DomainError:
         raise
     except Exception as exc:

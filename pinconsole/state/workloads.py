@@ -184,7 +184,8 @@ def _chart(samples: list[dict[str, Any]], series: list[tuple[str, str]], title: 
                 x=xs,
                 y=[s.get(key) for s in samples],
                 name=label,
-                mode="lines",
+                mode="lines+markers",
+                marker={"size": 4},
                 line={"shape": "hv" if key in ("desired", "ready") else "linear"},
             )
         )
@@ -234,6 +235,7 @@ class PinAppState(AppState):
     _version: int = -1
     _live_token: float = 0.0
     _follow_token: float = 0.0
+    _loaded_path: str = ""
 
     def _key(self) -> tuple[str, str, str]:
         params = self.router.page.params
@@ -313,10 +315,14 @@ class PinAppState(AppState):
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        self.loaded = False
-        self.replicas_input = self.scaler_min = self.scaler_max = self.schedules_text = ""
-        self.action_error = self.log_error = ""
-        self.log_lines, self.log_pod, self.following = [], "", False
+        # A websocket reconnect runs on_load again: keep inputs and the open log of this page.
+        path = self.router.page.raw_path
+        if path != self._loaded_path:
+            self._loaded_path = path
+            self.loaded = False
+            self.replicas_input = self.scaler_min = self.scaler_max = self.schedules_text = ""
+            self.action_error = self.log_error = ""
+            self.log_lines, self.log_pod, self.following = [], "", False
         self._fetch()
         return PinAppState.live
 
@@ -332,6 +338,8 @@ class PinAppState(AppState):
             async with self:
                 if self._live_token != token or self.router.page.raw_path != path:
                     self.following = False
+                    if self.router.page.raw_path != path:
+                        self._loaded_path = ""  # left the page: a later visit starts fresh
                     return
                 if queries.changes_version() != self._version:
                     self._fetch()
