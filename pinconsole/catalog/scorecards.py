@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
@@ -238,8 +239,15 @@ def evaluate_entity(session: Session, entity: Entity) -> dict[str, Any]:
     }
 
 
-def compute_scores(session: Session, refs: Sequence[str] | None = None, batch: int = 1000) -> int:
-    """Recompute ``entity.score`` for ``refs`` (or every entity); returns how many changed.
+def compute_scores(
+    session: Session,
+    refs: Sequence[str] | None = None,
+    batch: int = 1000,
+    *,
+    since: datetime | None = None,
+) -> int:
+    """Recompute ``entity.score`` for ``refs`` (or every scored entity, or those updated at or
+    after ``since``); returns how many changed.
 
     Reads in keyset batches and writes only changed scores, so a full pass over a large catalog
     stays small in memory and cheap when little changed. The caller commits.
@@ -258,6 +266,10 @@ def compute_scores(session: Session, refs: Sequence[str] | None = None, batch: i
         last = ""
         while True:
             stmt = select(Entity).order_by(Entity.uid).limit(batch)
+            if refs is None:
+                stmt = stmt.where(Entity.kind.in_(SCORED_KINDS))  # type: ignore[attr-defined]
+            if since is not None:
+                stmt = stmt.where(Entity.updated_at >= since)  # type: ignore[operator]
             if chunk is not None:
                 stmt = stmt.where(Entity.ref.in_(chunk))  # type: ignore[attr-defined]
             if last:
@@ -317,9 +329,23 @@ def team_scorecard(session: Session, owner_ref: str, *, with_checks: bool = True
     return out
 
 
-def refresh_scores() -> int:
-    """The scheduled job: recompute every score (only changed ones are written)."""
-    from pinconsole.db import session_scope
+_last_refresh: dict[str, Any] = {}
 
+
+def refresh_scores() -> int:
+    """The scheduled job: rescore what changed since the last run (only changed scores are
+    written). A full pass when the set of groups or the check weights changed, since the
+    ``owner`` check of every entity depends on the former and every score on the latter."""
+    from pinconsole.db import session_scope
+    from pinconsole.models._types import utcnow
+
+    started = utcnow()
     with session_scope() as session:
-        return compute_scores(session)
+        ctx = _context(session)
+        state = (hash(ctx.group_refs), tuple((c.id, c.weight) for c in enabled_checks()))
+        last = _last_refresh.get("at") if _last_refresh.get("state") == state else None
+        # An import committed after our last start may carry earlier updated_at stamps.
+        since = last - timedelta(hours=1) if last is not None else None
+        changed = compute_scores(session, since=since)
+    _last_refresh.update(at=started, state=state)
+    return changed

@@ -387,3 +387,19 @@ def test_facet_index_follows_writes(catalog: Path) -> None:
         after = q.facet_counts(s, None, ["lifecycle"])["lifecycle"]
     assert {"value": "retired", "count": 1} in after
     assert before != after
+
+
+def test_refresh_scores_job_is_incremental(catalog: Path) -> None:
+    from pinconsole.catalog.scorecards import refresh_scores
+    from pinconsole.models._types import utcnow
+
+    refresh_scores()  # full pass (first run in this state)
+    with session_scope() as s:
+        s.execute(
+            update(Entity)
+            .where(Entity.name == "pay-svc")
+            .values(description="", updated_at=utcnow(), score=None)
+        )
+    assert refresh_scores() == 1
+    with session_scope() as s:
+        assert q.get_entity(s, "component", "default", "pay-svc").entity.score == 88  # 7 of 8
