@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
     union_all,
 )
@@ -37,6 +38,7 @@ from sqlmodel import Session
 
 from pinconsole import cache
 from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
+from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
 from pinconsole.db import get_engine, session_scope
 from pinconsole.errors import Invalid, NotFound
 from pinconsole.models.catalog import CatalogError, Entity, EntityTag, Relation
@@ -295,16 +297,23 @@ def _plan(flt: EntityFilter | None, sort: str, limit: int, cursor: str | None) -
     )
 
 
-def _run_plan(session: Session, plan: _PagePlan, head: list[Any], with_total: bool) -> Any:
-    """Rows of ``head`` columns, [total], sort keys; plus the total and the next cursor."""
+def _run_plan(
+    session: Session, plan: _PagePlan, head: list[Any], with_total: bool, *, core: bool = False
+) -> Any:
+    """Rows of ``head`` columns, [total], sort keys; plus the total and the next cursor.
+
+    ``core`` runs on the session's connection, skipping the ORM's execution layers (no ORM
+    entities in ``head``): a third of a cold API page's Python time.
+    """
+    run = session.connection().execute if core else session.exec
     extra = [plan.count.correlate(None).scalar_subquery()] if with_total else []
     stmt = select(*head, *extra, *plan.keys).select_from(Entity).where(*plan.conds)
     if plan.after is not None:
         stmt = stmt.where(plan.after)
-    rows = session.exec(stmt.order_by(*plan.order).limit(plan.limit + 1)).all()  # type: ignore[call-overload]
+    rows = run(stmt.order_by(*plan.order).limit(plan.limit + 1)).all()  # type: ignore[operator]
     total = -1
     if with_total:
-        total = rows[0][len(head)] if rows else session.exec(plan.count).one()[0]  # type: ignore[call-overload]
+        total = rows[0][len(head)] if rows else run(plan.count).one()[0]  # type: ignore[operator]
     next_cursor = None
     if len(rows) > plan.limit:
         last = rows[plan.limit - 1]
@@ -351,21 +360,21 @@ def list_entities_json(
     On PostgreSQL the database renders the items (``serialize.ITEM_SQL_POSTGRES``); elsewhere
     Python does, with the same result.
     """
-    from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
-
     if session.get_bind().dialect.name != "postgresql":
         page = list_entities(session, flt, sort, limit, cursor, with_relations=True)
         items = [_dumps(entity_to_api(e, page.relations.get(e.ref, ()))) for e in page.items]
         return items, page.total, page.next_cursor
     plan = _plan(flt, sort, limit, cursor)
-    rows, total, next_cursor = _run_plan(session, plan, [literal_column(ITEM_SQL_POSTGRES)], True)
+    head = [literal_column(ITEM_SQL_POSTGRES)]
+    rows, total, next_cursor = _run_plan(session, plan, head, True, core=True)
     return [row[0] for row in rows], total, next_cursor
+
+
+_ENTITY_JSON_SQL = text(f"SELECT {ITEM_SQL_POSTGRES} FROM entity WHERE entity.ref = :ref")
 
 
 def entity_json(session: Session, ref: str) -> str:
     """One entity as Backstage-shaped JSON text, relations included; ``NotFound`` if absent."""
-    from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
-
     try:
         key = str(parse_ref(ref))
     except RefError as exc:
@@ -375,11 +384,10 @@ def entity_json(session: Session, ref: str) -> str:
         return _dumps(
             entity_to_api(detail.entity, [(r.type, r.target_ref) for r in detail.relations])
         )
-    stmt = select(literal_column(ITEM_SQL_POSTGRES)).select_from(Entity).where(Entity.ref == key)
-    found = session.exec(stmt).first()  # type: ignore[call-overload]
+    found = session.connection().execute(_ENTITY_JSON_SQL, {"ref": key}).scalar()
     if found is None:
         raise NotFound(f"no entity {key}")
-    return str(found[0])
+    return str(found)
 
 
 def _dumps(data: Any) -> str:
