@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -99,7 +99,8 @@ def list_audit(
     if f.outcome.strip():
         conditions.append(col(AuditEvent.outcome) == f.outcome.strip())
     if f.since is not None:
-        conditions.append(col(AuditEvent.at) >= f.since)
+        since = f.since if f.since.tzinfo else f.since.replace(tzinfo=UTC)  # naive means UTC
+        conditions.append(col(AuditEvent.at) >= since)
     total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
     rows = session.exec(
         select(AuditEvent)

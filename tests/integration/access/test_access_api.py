@@ -88,6 +88,9 @@ def test_audit_is_for_admins(client: TestClient) -> None:
     ).json()
     assert page["total"] == 2 and len(page["items"]) == 1
     assert page["items"][0]["after"]["user"] == "root"  # newest first
+    for since, expected in (("2000-01-01T00:00:00", 2), ("2999-01-01T00:00:00Z", 0)):
+        dated = client.get("/api/v1/audit", params={"since": since}, headers=admin)
+        assert dated.status_code == 200 and dated.json()["total"] == expected, since
     invalid = client.get("/api/v1/audit", params={"limit": 0}, headers=admin)
     assert invalid.status_code == 422 and "limit" in invalid.json()["detail"]
 
