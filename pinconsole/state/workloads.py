@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import plotly.graph_objects as go
@@ -175,9 +176,15 @@ class WorkloadsState(AppState):
             self._fetch()
 
 
-def _chart(samples: list[dict[str, Any]], series: list[tuple[str, str]], title: str) -> go.Figure:
+def _chart(
+    samples: list[dict[str, Any]],
+    series: list[tuple[str, str]],
+    title: str,
+    second_axis: str | None = None,
+) -> go.Figure:
+    """A time chart; the series named ``second_axis`` gets its own y axis on the right."""
     fig = go.Figure()
-    xs = [time.strftime("%H:%M:%S", time.localtime(s["t"])) for s in samples]
+    xs = [datetime.fromtimestamp(s["t"], UTC).strftime("%Y-%m-%dT%H:%M:%S") for s in samples]
     for key, label in series:
         fig.add_trace(
             go.Scatter(
@@ -187,16 +194,22 @@ def _chart(samples: list[dict[str, Any]], series: list[tuple[str, str]], title: 
                 mode="lines+markers",
                 marker={"size": 4},
                 line={"shape": "hv" if key in ("desired", "ready") else "linear"},
+                yaxis="y2" if key == second_axis else "y",
             )
         )
-    fig.update_layout(
-        title={"text": title, "font": {"size": 14}},
-        height=240,
-        margin={"l": 40, "r": 10, "t": 36, "b": 30},
-        legend={"orientation": "h", "y": -0.25},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-    )
+    layout: dict[str, Any] = {
+        "title": {"text": title, "font": {"size": 14}},
+        "height": 240,
+        "margin": {"l": 44, "r": 44, "t": 36, "b": 30},
+        "legend": {"orientation": "h", "y": -0.3},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"type": "date", "tickformat": "%H:%M"},
+        "yaxis": {"rangemode": "tozero"},
+    }
+    if second_axis:
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero"}
+    fig.update_layout(**layout)
     return fig
 
 
@@ -305,8 +318,9 @@ class PinAppState(AppState):
         )
         self.usage_chart = _chart(
             samples,
-            [("cpu_millicores", "CPU (m)"), ("memory_mib", "Memory (MiB)")],
+            [("cpu_millicores", "CPU (millicores)"), ("memory_mib", "Memory (MiB, right)")],
             "CPU and memory",
+            second_axis="memory_mib",
         )
         if self.user_name:
             self.can_act = tenancy.can_act(principal_of(self), cluster, namespace)

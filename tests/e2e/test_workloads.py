@@ -1,0 +1,87 @@
+"""PinCompute in the browser against the embedded sandbox cluster: a service owner finds their
+PinApp, watches the live charts, scales it and reads a pod's logs; another team's member sees
+no actions. Screenshots: workloads, pinapp, pinapp-logs, pinapp-other-team."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from conftest import sign_in
+from playwright.sync_api import Page, expect
+from sqlmodel import col, select
+
+from pinconsole.db import session_scope
+from pinconsole.models import AuditEvent, Entity, Relation
+
+
+def _owner_and_other(database_url: str) -> tuple[str, str, str, str]:
+    """(kubernetes service, its team, a direct member of the team, a user of another team)."""
+    with session_scope(database_url) as s:
+        for comp in s.exec(select(Entity).where(col(Entity.kind) == "component")).all():
+            annotations = (comp.body.get("metadata") or {}).get("annotations") or {}
+            if "backstage.io/kubernetes-id" not in annotations or not comp.owner_ref:
+                continue
+            team = comp.owner_ref
+            members = s.exec(
+                select(Relation.source_ref).where(
+                    Relation.type == "memberOf", Relation.target_ref == team
+                )
+            ).all()
+            others = s.exec(
+                select(Relation.source_ref).where(
+                    Relation.type == "memberOf",
+                    Relation.target_ref != team,
+                    col(Relation.source_ref).startswith("user:"),
+                )
+            ).all()
+            members = [m for m in members if m.startswith("user:")]
+            outsiders = [o for o in others if o not in members]
+            if members and outsiders:
+                name = lambda ref: ref.rsplit("/", 1)[-1]  # noqa: E731
+                return comp.name, name(team), name(members[0]), name(outsiders[-1])
+    pytest.skip("the demo has no kubernetes service with members (is the demo seeded?)")
+
+
+def test_owner_scales_and_reads_logs(console: Any, page: Page, shot: Any) -> None:
+    service, team, owner, other = _owner_and_other(console.database_url)
+    sign_in(page, owner)
+
+    page.goto(f"/workloads?team={team}")
+    row = page.locator(".pc-table-row", has_text=service)
+    expect(row).to_have_count(1, timeout=90_000)  # the cache is fed once the sandbox started
+    expect(page.locator("#health-healthy")).to_be_visible()
+    shot(page, "workloads")
+
+    row.get_by_role("link", name=service).click()
+    expect(page).to_have_url(re.compile(rf"/workloads/sandbox/{team}/{service}/?$"))
+    expect(page.locator("#pinapp-name")).to_have_text(service, timeout=30_000)
+    expect(page.locator("#chart-replicas .main-svg").first).to_be_visible(timeout=30_000)
+
+    replicas = page.locator("#replicas-input")
+    current = int(replicas.input_value())
+    replicas.fill(str(current + 1))
+    page.locator("#scale-button").click()
+    expect(page.get_by_text(f"Scaled to {current + 1}")).to_be_visible(timeout=15_000)
+    expect(page.locator("#pods-table .pc-table-row")).to_have_count(current + 1, timeout=30_000)
+    shot(page, "pinapp", full_page=True)
+    with session_scope(console.database_url) as s:
+        audit = s.exec(
+            select(AuditEvent).where(AuditEvent.action == "pinapp.scale", AuditEvent.actor == owner)
+        ).all()
+    assert audit and audit[-1].after == {"replicas": current + 1}
+
+    page.locator("#pods-table .pc-table-row").first.get_by_role("link").click()
+    expect(page.locator("#log-lines")).to_contain_text("GET /", timeout=15_000)
+    page.locator("#log-search").fill("error")
+    expect(page.locator("#log-lines")).to_contain_text("ERROR", timeout=15_000)
+    shot(page, "pinapp-logs", full_page=True)
+
+    page.context.clear_cookies()
+    sign_in(page, other)
+    page.goto(f"/workloads/sandbox/{team}/{service}")
+    expect(page.locator("#pinapp-name")).to_have_text(service, timeout=30_000)
+    expect(page.get_by_text("Only members of the team that owns this namespace")).to_be_visible()
+    expect(page.locator("#scale-button")).to_have_count(0)
+    shot(page, "pinapp-other-team")
