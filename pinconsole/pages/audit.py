@@ -84,7 +84,9 @@ def _filters() -> rx.Component:
             width="240px",
         ),
         rx.select.root(
-            rx.select.trigger(placeholder="Any outcome", radius="full", variant="soft"),
+            rx.select.trigger(
+                placeholder="Any outcome", radius="full", variant="soft", color_scheme="gray"
+            ),
             rx.select.content(
                 rx.select.item("Any outcome", value="all"),
                 rx.select.item("ok", value="ok"),
