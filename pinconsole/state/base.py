@@ -52,7 +52,7 @@ class AppState(rx.State):
         "", name=SESSION_COOKIE, path="/", max_age=168 * 3600, same_site="lax"
     )
 
-    _resolved_at: float = 0.0
+    _resolved_at: float = 0.0  # wall clock: with Redis, the next event may hit another worker
 
     @rx.var
     def signed_in(self) -> bool:
@@ -76,7 +76,7 @@ class AppState(rx.State):
         self.is_service_account = principal.is_service_account
         self.groups = sorted(principal.groups)
         self.auth_error = ""
-        self._resolved_at = time.monotonic()
+        self._resolved_at = time.time()
 
     def _clear(self) -> None:
         self.user_name = ""
@@ -124,7 +124,7 @@ class AppState(rx.State):
         if not name:
             self._clear()
             return False
-        fresh = time.monotonic() - self._resolved_at < REFRESH_SECONDS
+        fresh = time.time() - self._resolved_at < REFRESH_SECONDS
         if name.lower() == self.user_name.lower() and fresh:
             return True
         principal = await asyncio.to_thread(resolve_principal, name)
