@@ -103,12 +103,21 @@ def _charts() -> rx.Component:
     return module(
         flex(
             rx.box(
-                rx.plotly(data=S.replicas_chart, id="chart-replicas"), flex="1", min_width="320px"
+                rx.plotly(
+                    data=S.replicas_chart,
+                    id="chart-replicas",
+                    use_resize_handler=True,
+                    width="100%",
+                ),
+                flex="1",
+                min_width="320px",
             ),
             rx.box(
                 rx.cond(
                     S.has_metrics_api,
-                    rx.plotly(data=S.usage_chart, id="chart-usage"),
+                    rx.plotly(
+                        data=S.usage_chart, id="chart-usage", use_resize_handler=True, width="100%"
+                    ),
                     callout(
                         "This cluster has no metrics API (metrics.k8s.io), so CPU and memory "
                         "cannot be shown.",
