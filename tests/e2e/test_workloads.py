@@ -84,4 +84,5 @@ def test_owner_scales_and_reads_logs(console: Any, page: Page, shot: Any) -> Non
     expect(page.locator("#pinapp-name")).to_have_text(service, timeout=30_000)
     expect(page.get_by_text("Only members of the team that owns this namespace")).to_be_visible()
     expect(page.locator("#scale-button")).to_have_count(0)
+    expect(page.locator("#chart-usage .main-svg").first).to_be_visible(timeout=30_000)
     shot(page, "pinapp-other-team")
