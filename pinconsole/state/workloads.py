@@ -204,7 +204,7 @@ def _chart(
         "legend": {"orientation": "h", "y": -0.3},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "date", "tickformat": "%H:%M"},
+        "xaxis": {"type": "date", "tickformat": "%H:%M:%S"},
         "yaxis": {"rangemode": "tozero"},
     }
     if second_axis:
