@@ -5,7 +5,8 @@ under slapadd), then measures on SQLite and/or PostgreSQL:
 
 - the LDAP read alone (paged search, entity building);
 - a full sync into an empty catalog (target < 20 s);
-- a re-sync with no change (target < 5 s and zero row writes);
+- a re-sync with no change (target < 5 s and zero row writes), as scheduled (the snapshot equals
+  the last one: the apply is skipped) and forced to compare every entity with the catalog;
 - a re-sync after 10 changed users;
 - peak memory: the process's peak resident set size (ru_maxrss) after each phase.
 
@@ -140,6 +141,15 @@ def bench_backend(
         assert again.status == "ok", again.error
         out["resync_row_writes"] = writes.rows
         out["resync_changed"] = again.users_updated + again.groups_updated
+        out["resync_mode_unchanged"] = float(again.mode == "unchanged")
+
+        # the same, forced past the unchanged-snapshot shortcut: every entity is compared
+        with count_row_writes(get_engine(url)) as writes:
+            t = time.perf_counter()
+            compared = sync_org(config, force=True, triggered_by="bench")
+            out["resync_full_compare_s"] = time.perf_counter() - t
+        assert compared.status == "ok" and compared.mode == "full", compared.error
+        out["resync_full_compare_row_writes"] = writes.rows
 
         server.modify(
             "".join(
@@ -164,6 +174,12 @@ def bench_backend(
     finally:
         cleanup()
     return out
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process (the box is shared: wall time swings with its load)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -212,15 +228,20 @@ def main() -> int:
                       f"target < 20 s: {'ok' if ok_full else 'MISSED'})")  # fmt: skip
                 print(f"  [{backend}] re-sync, no change: {r['resync_s']:.2f} s, "
                       f"{int(r['resync_row_writes'])} row writes, "
-                      f"{int(r['resync_changed'])} entities changed "
+                      f"{int(r['resync_changed'])} entities changed, "
+                      f"apply {'skipped' if r['resync_mode_unchanged'] else 'run'} "
                       f"(target < 5 s and 0 writes: {'ok' if ok_re else 'MISSED'})")  # fmt: skip
+                print(f"  [{backend}] re-sync, no change, every entity compared (--force): "
+                      f"{r['resync_full_compare_s']:.2f} s, "
+                      f"{int(r['resync_full_compare_row_writes'])} row writes")  # fmt: skip
                 print(f"  [{backend}] re-sync, 10 users changed: {r['resync_10_changed_s']:.2f} s, "
                       f"{int(r['resync_10_changed_updated'])} updated, "
                       f"{int(r['resync_10_changed_row_writes'])} row writes")  # fmt: skip
                 print(f"  [{backend}] peak RSS after full sync: "
                       f"{r['full_sync_rss_peak_mb']:.0f} MB "
                       f"(grew {r['full_sync_rss_growth_mb']:.0f} MB)")  # fmt: skip
-            print(f"  peak RSS of the process: {rss_mb():.0f} MB")
+            print(f"  peak RSS of the process: {rss_mb():.0f} MB; CPU time {cpu_s():.1f} s; "
+                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
         finally:
             server.stop()
     return 1 if failed else 0
