@@ -640,6 +640,26 @@ class SandboxEmulator(kmock.KubernetesEmulator):
                 pods_by_app.setdefault((ns or "", app), []).append(pod)
         for (ns, name), app in list(self._store[PINAPPS].items()):
             self._reconcile_app(ns or "", name, app, pods_by_app.get((ns or "", name), []))
+        for (ns, name), scaler in list(self._store[PINSCALERS].items()):
+            self._reconcile_scaler(ns or "", name, scaler)
+
+    def _reconcile_scaler(self, ns: str, name: str, scaler: dict[str, Any]) -> None:
+        """Report the target's replicas and what the policy wants (no autoscaling here)."""
+        spec = scaler.get("spec") or {}
+        target = self._store[PINAPPS].get((ns, (spec.get("targetRef") or {}).get("name", "")))
+        if target is None:
+            return
+        current = int((target.get("status") or {}).get("replicas", 0))
+        wanted = int((target.get("spec") or {}).get("replicas", 0))
+        desired = min(max(wanted, int(spec.get("minReplicas", 0))), int(spec.get("maxReplicas", 1)))
+        old = scaler.get("status") or {}
+        if (old.get("currentReplicas"), old.get("desiredReplicas")) != (current, desired):
+            status = {"currentReplicas": current, "desiredReplicas": desired}
+            if old.get("desiredReplicas") != desired:
+                status["lastScaleTime"] = now_iso()
+            elif old.get("lastScaleTime"):
+                status["lastScaleTime"] = old["lastScaleTime"]
+            self.mutate(PINSCALERS, ns, name, lambda o: o.__setitem__("status", status))
 
     def _reconcile_app(
         self, ns: str, name: str, app: dict[str, Any], pods: list[dict[str, Any]]

@@ -117,6 +117,7 @@ def test_get_pinapp_and_workloads_for_entity(sandbox: Sandbox, manager: ClusterM
     assert {c["type"] for c in detail["conditions"]} == {"Available", "Progressing"}
     if detail["scaler"]:
         assert detail["scaler"]["spec"]["targetRef"]["name"] == "pins-api"
+        assert detail["scaler"]["status"]["currentReplicas"] == detail["row"]["pods"]
 
     by_id = {"metadata": {"annotations": {"backstage.io/kubernetes-id": "pins-api"}}}
     assert [r["name"] for r in queries.workloads_for_entity(by_id, manager=manager)] == ["pins-api"]
