@@ -16,13 +16,17 @@ def _error(row: rx.Var) -> rx.Component:
     return c.text(row["error"], size="100", color="subtle", white_space="pre-wrap")
 
 
+def _nowrap(key: str):  # noqa: ANN202
+    return lambda row: c.text(row[key], mono=True, white_space="nowrap")
+
+
 def org_admin_page() -> rx.Component:
     columns = [
         c.Column("started", "Started", mono=True),
-        c.Column("took", "Took", align="right"),
+        c.Column("took", "Took", align="right", render=_nowrap("took")),
         c.Column("status", "Status", render=_status),
-        c.Column("users", "Users", mono=True),
-        c.Column("groups", "Groups", mono=True),
+        c.Column("users", "Users", render=_nowrap("users")),
+        c.Column("groups", "Groups", render=_nowrap("groups")),
         c.Column("by", "By"),
         c.Column("error", "Error / warnings", render=_error),
     ]
