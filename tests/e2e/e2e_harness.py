@@ -1,0 +1,189 @@
+"""Process and browser helpers of the e2e harness (tests: ``from e2e_harness import ...``).
+
+conftest.py holds the fixtures; this module holds what both it and tests call directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+SCREENSHOTS = ROOT / "screenshots"
+CHROMIUM = os.environ.get("PINCONSOLE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A fresh machine runs `npm install` for the first build; later builds take seconds.
+START_TIMEOUT = float(os.environ.get("PINCONSOLE_E2E_START_TIMEOUT", "900"))
+E2E_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Console:
+    """A running PinConsole: where to reach it and which data it serves."""
+
+    url: str
+    data_dir: Path
+    database_url: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    admin: str | None  # the demo user configured as administrator (first in the sign-in list)
+    env: dict[str, str]  # the server's environment, for more processes on the same data
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def has_cli_command(*args: str) -> bool:
+    """True when the `pinconsole` CLI exists and knows this (sub)command."""
+    if not module_exists("pinconsole.cli"):
+        return False
+    probe = subprocess.run(
+        [sys.executable, "-m", "pinconsole.cli", *args, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    return probe.returncode == 0
+
+
+def seed(env: dict[str, str], log: Any) -> None:
+    """Fill the database with the demo organisation (skipped until the seed exists)."""
+    if not module_exists("pinconsole.demo.seed"):
+        log.write(b"e2e: pinconsole.demo.seed does not exist yet, console runs unseeded\n")
+        return
+    subprocess.run(
+        [sys.executable, "-m", "pinconsole.cli", "demo", "seed"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        timeout=600,
+    )
+
+
+def first_user(database_url: str) -> str | None:
+    """The demo user /signin lists first; the console makes them an administrator."""
+    path = database_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        row = conn.execute(
+            "SELECT name FROM entity WHERE kind = 'user' ORDER BY lower(name), ref LIMIT 1"
+        ).fetchone()
+    return str(row[0]) if row else None
+
+
+def websocket_ready(port: int) -> bool:
+    """The backend answers the socket.io websocket handshake with 101."""
+    request = (
+        f"GET /_event/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(request.encode())
+            return sock.recv(64).startswith(b"HTTP/1.1 101")
+    except OSError:
+        return False
+
+
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, *, page: bool = True
+) -> None:
+    """Until ``url`` serves its page (unless ``page=False``), /ping and the websocket."""
+    port = int(url.rsplit(":", 1)[1])
+
+    def tail() -> str:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-60:])
+
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args!r} exited with {process.returncode}:\n{tail()}")
+        with contextlib.suppress(httpx.HTTPError):
+            ok = not page or httpx.get(url + "/", timeout=5).status_code == 200
+            ping = httpx.get(url + "/ping", timeout=5)
+            if ok and ping.status_code == 200 and websocket_ready(port):
+                return
+        time.sleep(1)
+    pytest.fail(f"{url} not ready after {START_TIMEOUT:.0f}s:\n{tail()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server's whole process group (reflex forks workers and a build process)."""
+    if process.poll() is not None:
+        return
+    # Graceful shutdown waits for open websockets; a throwaway server need not wait long.
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def save_screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
+    """Save a PNG of the page as ``screenshots/<name>.png`` (gitignored) and return its path."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def sign_in(page: Any, person: str | None = None, *, base: str = "") -> str:
+    """Sign in through ``/signin`` in demo mode; returns the display name shown in the menu.
+
+    ``person`` is searched for (name, title or email); without it the first listed user is taken.
+    ``base`` is another origin than the console's (the nginx deployment test).
+    """
+    page.goto(f"{base}/signin")
+    people = page.locator(".pc-signin-person")
+    people.first.wait_for(timeout=60_000)  # rendered only once the websocket delivered users
+    if person:
+        page.locator("#signin-search").fill(person)
+        people = page.locator(".pc-signin-person", has_text=person)
+        people.first.wait_for(timeout=30_000)
+    people.first.click()
+    menu = page.get_by_role("button", name="User menu")
+    menu.wait_for(timeout=60_000)
+    # The button holds the avatar's initials and then the name.
+    return [line for line in menu.inner_text().splitlines() if line.strip()][-1].strip()
