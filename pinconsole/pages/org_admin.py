@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from pinconsole import components as c
@@ -16,7 +18,7 @@ def _error(row: rx.Var) -> rx.Component:
     return c.text(row["error"], size="100", color="subtle", white_space="pre-wrap")
 
 
-def _nowrap(key: str):  # noqa: ANN202
+def _nowrap(key: str) -> Callable[[rx.Var], rx.Component]:
     return lambda row: c.text(row[key], mono=True, white_space="nowrap")
 
 
