@@ -26,7 +26,8 @@ def _row(run: Any) -> dict[str, str]:
         "id": str(run.id),
         "started": f"{run.started_at:%Y-%m-%d %H:%M:%S} UTC",
         "took": took,
-        "status": run.status,
+        # an unchanged directory skips the apply: say so rather than a bare "ok"
+        "status": "no change" if run.status == "ok" and run.mode == "unchanged" else run.status,
         "status_type": _STATUS_TYPE.get(run.status, "neutral"),
         "users": f"+{run.users_added} ~{run.users_updated} -{run.users_removed}",
         "groups": f"+{run.groups_added} ~{run.groups_updated} -{run.groups_removed}",
