@@ -5,7 +5,7 @@ from __future__ import annotations
 from pinconsole.catalog.api import router as catalog_api
 from pinconsole.catalog.cli import app as catalog_cli
 from pinconsole.catalog.scorecards import refresh_scores
-from pinconsole.plugins.base import Job, Plugin
+from pinconsole.plugins.base import Job, NavEntry, PageSpec, Plugin
 from pinconsole.settings import get_settings
 
 
@@ -13,6 +13,43 @@ def _refresh() -> None:
     from pinconsole.catalog.locations import refresh_locations
 
     refresh_locations()
+
+
+def _pages() -> list[PageSpec]:
+    """The catalog UI; imported lazily so CLI processes load the plugin without Reflex pages."""
+    try:
+        from pinconsole.pages.catalog import catalog_errors_page, catalog_page
+        from pinconsole.pages.entity import entity_page
+        from pinconsole.pages.team import team_page
+        from pinconsole.pages.user import user_page
+        from pinconsole.state.catalog import CatalogErrorsState, CatalogState
+        from pinconsole.state.entity import EntityState
+        from pinconsole.state.team import TeamState, UserState
+    except ImportError:  # reflex missing (a bare CLI install): no pages
+        return []
+    return [
+        PageSpec(
+            route="/catalog",
+            title="Catalog",
+            component=catalog_page,
+            on_load=CatalogState.load,
+            nav=NavEntry("Catalog", "library", section="Explore", order=10),
+        ),
+        PageSpec(
+            route="/catalog/errors",
+            title="Import errors",
+            component=catalog_errors_page,
+            on_load=CatalogErrorsState.load,
+        ),
+        PageSpec(
+            route="/catalog/[kind]/[namespace]/[name]",
+            title="Entity",
+            component=entity_page,
+            on_load=EntityState.load,
+        ),
+        PageSpec(route="/teams/[name]", title="Team", component=team_page, on_load=TeamState.load),
+        PageSpec(route="/users/[name]", title="User", component=user_page, on_load=UserState.load),
+    ]
 
 
 def _purge() -> None:
@@ -24,7 +61,7 @@ def _purge() -> None:
 plugin = Plugin(
     name="catalog",
     description="Backstage-compatible software catalog",
-    pages=[],
+    pages=_pages(),
     api_routers=[catalog_api],
     entity_tabs=[],
     cli={"catalog": catalog_cli},

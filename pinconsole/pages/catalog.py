@@ -1,0 +1,239 @@
+"""``/catalog``: every entity, filtered server-side (facets with counts, text), sorted and paged
+by keyset; ``/catalog/errors``: what the last imports could not read."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pinconsole.components import (
+    Column,
+    badge,
+    button,
+    callout,
+    column,
+    empty_state,
+    flex,
+    link,
+    search_field,
+    skeleton_rows,
+    table,
+    text,
+)
+from pinconsole.state.catalog import CatalogErrorsState, CatalogState
+
+FACET_LABELS = {
+    "kind": "Kind",
+    "type": "Type",
+    "owner": "Owner",
+    "lifecycle": "Lifecycle",
+    "namespace": "Namespace",
+    "tag": "Tag",
+    "system": "System",
+}
+
+
+def _name(row: rx.Var) -> rx.Component:
+    return column(
+        flex(
+            link(row["title"], href=row["url"], weight="medium"),
+            rx.cond(row["status"] == "orphaned", badge("orphaned", "warning")),
+            gap=2,
+        ),
+        rx.cond(
+            row["description"] != "",
+            text(row["description"], size="100", color="subtle", truncate=True, max_width="420px"),
+        ),
+        gap=0,
+    )
+
+
+def _owner(row: rx.Var) -> rx.Component:
+    return rx.cond(
+        row["owner_url"] != "",
+        link(row["owner"], href=row["owner_url"]),
+        text("—", color="subtle"),
+    )
+
+
+def _system(row: rx.Var) -> rx.Component:
+    return rx.cond(
+        row["system_url"] != "",
+        link(row["system"], href=row["system_url"]),
+        text("—", color="subtle"),
+    )
+
+
+COLUMNS = [
+    Column("name", "Name", sortable=True, render=_name),
+    Column("kind", "Kind", sortable=True, render=lambda r: badge(r["kind"], "neutral")),
+    Column("type", "Type", sortable=True),
+    Column("owner", "Owner", sortable=True, render=_owner),
+    Column(
+        "lifecycle",
+        "Lifecycle",
+        sortable=True,
+        render=lambda r: badge(r["lifecycle"], r["lifecycle_intent"]),
+    ),
+    Column("system", "System", sortable=True, render=_system),
+    Column(
+        "score",
+        "Score",
+        sortable=True,
+        align="right",
+        width="90px",
+        render=lambda r: badge(r["score"], r["score_intent"]),
+    ),
+]
+
+
+def _facet(field: str) -> rx.Component:
+    label = FACET_LABELS[field]
+    value = getattr(CatalogState, f"f_{field}")
+    return rx.select.root(
+        rx.select.trigger(placeholder=label, id=f"catalog-facet-{field}", min_width="120px"),
+        rx.select.content(
+            rx.select.item(f"Any {label.lower()}", value="all"),
+            rx.foreach(
+                CatalogState.facets[field],
+                lambda item: rx.select.item(item["label"], value=item["value"]),
+            ),
+        ),
+        value=rx.cond(value == "", "all", value),
+        on_change=lambda v: CatalogState.set_facet(field, v),
+        size="2",
+    )
+
+
+def _filters() -> rx.Component:
+    return flex(
+        search_field(
+            CatalogState.f_text,
+            CatalogState.set_text.debounce(300),  # type: ignore[attr-defined]
+            placeholder="Search name, title, description, tags",
+            size="sm",
+            id="catalog-search",
+            width="300px",
+        ),
+        *[_facet(f) for f in FACET_LABELS],
+        rx.cond(
+            CatalogState.filtered,
+            button("Clear", CatalogState.clear_filters, color="transparent", size="sm"),
+        ),
+        gap=2,
+        wrap=True,
+    )
+
+
+def catalog_page() -> rx.Component:
+    return column(
+        flex(
+            text(
+                "Components, APIs, resources, systems and domains from every registered location.",
+                color="subtle",
+            ),
+            link("Import errors", href="/catalog/errors", size="1"),
+            justify="between",
+            wrap=True,
+        ),
+        _filters(),
+        rx.cond(CatalogState.error != "", callout(CatalogState.error, "error")),
+        rx.cond(
+            CatalogState.loaded,
+            table(
+                COLUMNS,
+                CatalogState.rows,
+                sort_by=CatalogState.sort,
+                sort_desc=CatalogState.sort_desc,
+                on_sort=CatalogState.sort_by,
+                on_prev=CatalogState.prev_page,
+                on_next=CatalogState.next_page,
+                has_prev=CatalogState.has_prev,
+                has_next=CatalogState.has_next,
+                page_label=CatalogState.page_label,
+                loading=CatalogState.loading,
+                empty=empty_state(
+                    rx.cond(CatalogState.filtered, "No matching entities", "The catalog is empty"),
+                    rx.cond(
+                        CatalogState.filtered,
+                        "Loosen the filters to see more.",
+                        "Register a catalog-info.yaml location to see entities here.",
+                    ),
+                    icon="library",
+                    compact=True,
+                ),
+                id="catalog-table",
+            ),
+            skeleton_rows(8),
+        ),
+        gap=4,
+    )
+
+
+# ------------------------------------------------------------------------- /catalog/errors
+
+
+ERROR_COLUMNS = [
+    Column("at", "When (UTC)", mono=True, width="170px"),
+    Column(
+        "source",
+        "File",
+        render=lambda r: text(r["source"], mono=True, size="100", truncate=True, max_width="360px"),
+    ),
+    Column("document", "Document", align="right", width="90px"),
+    Column("field", "Field", mono=True),
+    Column("message", "Message", render=lambda r: text(r["message"], size="200")),
+]
+
+
+def catalog_errors_page() -> rx.Component:
+    return column(
+        text(
+            "Each descriptor an import could not read, with the file, document and field. "
+            "The other entities of the same file were imported.",
+            color="subtle",
+        ),
+        flex(
+            search_field(
+                CatalogErrorsState.f_text,
+                CatalogErrorsState.set_text,
+                placeholder="Search file, field, message",
+                size="sm",
+                id="errors-search",
+                width="300px",
+            ),
+            rx.select.root(
+                rx.select.trigger(placeholder="Location", id="errors-location"),
+                rx.select.content(
+                    rx.select.item("Any location", value="all"),
+                    rx.foreach(
+                        CatalogErrorsState.locations,
+                        lambda loc: rx.select.item(loc, value=loc),
+                    ),
+                ),
+                value=rx.cond(
+                    CatalogErrorsState.f_location == "", "all", CatalogErrorsState.f_location
+                ),
+                on_change=CatalogErrorsState.set_location,
+                size="2",
+            ),
+            text(CatalogErrorsState.total, " errors", color="subtle", size="100"),
+            gap=2,
+            wrap=True,
+        ),
+        rx.cond(
+            CatalogErrorsState.loaded,
+            table(
+                ERROR_COLUMNS,
+                CatalogErrorsState.rows,
+                empty=empty_state(
+                    "No import errors",
+                    "Every descriptor of every location was read.",
+                    icon="circle-check",
+                    compact=True,
+                ),
+                id="catalog-errors-table",
+            ),
+            skeleton_rows(4),
+        ),
+        gap=4,
+    )

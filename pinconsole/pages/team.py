@@ -1,0 +1,203 @@
+"""Team page ``/teams/[name]``: parent and child teams, members, owned entities, scorecard."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pinconsole.components import (
+    Column,
+    avatar,
+    badge,
+    column,
+    datapoint,
+    empty_state,
+    flex,
+    heading,
+    link,
+    module,
+    skeleton_rows,
+    table,
+    text,
+)
+from pinconsole.pages.catalog import COLUMNS as CATALOG_COLUMNS
+from pinconsole.state.team import TeamState
+
+# The catalog's columns minus the owner (it is this team) for the owned-entities table.
+OWNED_COLUMNS = [
+    Column(
+        c.key, c.label, sortable=False, align=c.align, width=c.width, render=c.render, mono=c.mono
+    )
+    for c in CATALOG_COLUMNS
+    if c.key != "owner"
+]
+
+
+def person_chip(p: rx.Var) -> rx.Component:
+    """An avatar and a linked name (teams and people)."""
+    return flex(
+        avatar(p["title"], src=p["picture"], size="sm"),
+        column(
+            link(p["title"], href=p["url"], weight="medium"),
+            rx.cond(p["email"] != "", text(p["email"], size="100", color="subtle")),
+            gap=0,
+        ),
+        gap=2,
+        min_width="220px",
+    )
+
+
+def team_chip(p: rx.Var) -> rx.Component:
+    return flex(
+        avatar(p["title"], size="xs", color="red"),
+        link(p["title"], href=p["url"], weight="medium"),
+        gap=2,
+    )
+
+
+def _hierarchy() -> rx.Component:
+    return module(
+        column(
+            column(
+                text("Parent team", size="100", color="subtle", weight="semibold"),
+                rx.cond(
+                    TeamState.parent.contains("url"),  # type: ignore[attr-defined]
+                    team_chip(TeamState.parent),
+                    text("—", color="subtle"),
+                ),
+                gap=1,
+            ),
+            column(
+                text("Child teams", size="100", color="subtle", weight="semibold"),
+                rx.cond(
+                    TeamState.children.length() > 0,  # type: ignore[attr-defined]
+                    flex(rx.foreach(TeamState.children, team_chip), gap=4, wrap=True),
+                    text("—", color="subtle"),
+                ),
+                gap=1,
+            ),
+            gap=4,
+        ),
+        title="Organisation",
+        icon="network",
+        id="team-hierarchy",
+    )
+
+
+def _scorecard() -> rx.Component:
+    return module(
+        flex(
+            datapoint("Average score", TeamState.score),
+            datapoint("Scored entities", TeamState.scored_entities),
+            gap=8,
+        ),
+        column(
+            rx.foreach(
+                TeamState.checks,
+                lambda ch: column(
+                    flex(
+                        text(ch["label"], size="100"),
+                        text(ch["passed"], "/", ch["total"], size="100", color="subtle"),
+                        justify="between",
+                    ),
+                    rx.progress(value=ch["percent"].to(int), size="1", color_scheme="gray"),
+                    gap=1,
+                ),
+            ),
+            gap=2,
+        ),
+        title="Scorecard",
+        icon="gauge",
+        id="team-scorecard",
+    )
+
+
+def _members() -> rx.Component:
+    return module(
+        rx.cond(
+            TeamState.members.length() > 0,  # type: ignore[attr-defined]
+            flex(rx.foreach(TeamState.members, person_chip), gap=4, wrap=True),
+            empty_state(
+                "No members", "Nobody is a direct member of this team.", icon="users", compact=True
+            ),
+        ),
+        title="Members",
+        subtitle=TeamState.members.length().to_string() + " direct members",  # type: ignore[attr-defined]
+        icon="users",
+        id="team-members",
+    )
+
+
+def _owned() -> rx.Component:
+    return module(
+        table(
+            OWNED_COLUMNS,
+            TeamState.owned,
+            empty=empty_state(
+                "Owns nothing yet",
+                "Entities whose spec.owner is this team appear here.",
+                icon="library",
+                compact=True,
+            ),
+            dense=True,
+            id="team-owned",
+        ),
+        title="Owned entities",
+        subtitle=rx.cond(
+            TeamState.owned_total > TeamState.owned.length(),  # type: ignore[attr-defined]
+            "First "
+            + TeamState.owned.length().to_string()
+            + " of "
+            + TeamState.owned_total.to_string(),  # type: ignore[attr-defined]
+            TeamState.owned_total.to_string() + " entities",  # type: ignore[attr-defined]
+        ),
+        icon="library",
+        actions=[link("Open in catalog", href="/catalog?owner=" + TeamState.t_name, size="1")],
+    )
+
+
+def team_page() -> rx.Component:
+    return rx.cond(
+        TeamState.loaded,
+        rx.cond(
+            TeamState.found,
+            column(
+                flex(
+                    avatar(TeamState.t_title, size="lg", color="red"),
+                    column(
+                        flex(
+                            heading(TeamState.t_title, level=1, size="500", id="team-title"),
+                            rx.cond(TeamState.t_type != "", badge(TeamState.t_type, "info")),
+                            gap=3,
+                        ),
+                        flex(
+                            text(TeamState.t_ref, mono=True, size="100", color="subtle"),
+                            rx.cond(
+                                TeamState.t_email != "",
+                                link(
+                                    TeamState.t_email,
+                                    href="mailto:" + TeamState.t_email,
+                                    size="1",
+                                ),
+                            ),
+                            gap=3,
+                        ),
+                        gap=1,
+                    ),
+                    gap=4,
+                ),
+                rx.cond(TeamState.t_description != "", text(TeamState.t_description)),
+                flex(
+                    rx.box(_hierarchy(), flex="1", min_width="300px"),
+                    rx.box(_scorecard(), flex="1", min_width="300px"),
+                    gap=4,
+                    align="stretch",
+                    wrap=True,
+                ),
+                _members(),
+                _owned(),
+                gap=5,
+            ),
+            empty_state("Team not found", TeamState.error, icon="search-x"),
+        ),
+        column(skeleton_rows(1, height="64px"), skeleton_rows(6), gap=4),
+    )

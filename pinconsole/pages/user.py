@@ -1,0 +1,99 @@
+"""User page ``/users/[name]``: the person, their teams and what they own (directly or through a
+team)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pinconsole.components import (
+    avatar,
+    column,
+    empty_state,
+    flex,
+    heading,
+    link,
+    module,
+    skeleton_rows,
+    table,
+    text,
+)
+from pinconsole.pages.catalog import COLUMNS as CATALOG_COLUMNS
+from pinconsole.pages.team import OWNED_COLUMNS, team_chip
+from pinconsole.state.team import UserState
+
+# Owned through a team: the owner column says which one.
+USER_COLUMNS = [c for c in CATALOG_COLUMNS if c.key in ("name", "kind", "owner")] + [
+    c for c in OWNED_COLUMNS if c.key in ("lifecycle", "score")
+]
+
+
+def user_page() -> rx.Component:
+    return rx.cond(
+        UserState.loaded,
+        rx.cond(
+            UserState.found,
+            column(
+                flex(
+                    avatar(UserState.u_title, src=UserState.u_picture, size="lg"),
+                    column(
+                        heading(UserState.u_title, level=1, size="500", id="user-title"),
+                        flex(
+                            text(UserState.u_ref, mono=True, size="100", color="subtle"),
+                            rx.cond(
+                                UserState.u_email != "",
+                                link(
+                                    UserState.u_email,
+                                    href="mailto:" + UserState.u_email,
+                                    size="1",
+                                ),
+                            ),
+                            gap=3,
+                        ),
+                        gap=1,
+                    ),
+                    gap=4,
+                ),
+                module(
+                    rx.cond(
+                        UserState.teams.length() > 0,  # type: ignore[attr-defined]
+                        flex(rx.foreach(UserState.teams, team_chip), gap=4, wrap=True),
+                        text("Not a member of any team.", color="subtle"),
+                    ),
+                    title="Teams",
+                    icon="users",
+                    id="user-teams",
+                ),
+                module(
+                    table(
+                        [
+                            c.__class__(
+                                c.key,
+                                c.label,
+                                sortable=False,
+                                align=c.align,
+                                width=c.width,
+                                render=c.render,
+                                mono=c.mono,
+                            )
+                            for c in USER_COLUMNS
+                        ],
+                        UserState.owned,
+                        empty=empty_state(
+                            "Owns nothing",
+                            "Neither this person nor their teams own catalog entities.",
+                            icon="library",
+                            compact=True,
+                        ),
+                        dense=True,
+                        id="user-owned",
+                    ),
+                    title="Owned entities",
+                    subtitle="Directly or through one of their teams",
+                    icon="library",
+                ),
+                gap=5,
+            ),
+            empty_state("User not found", UserState.error, icon="search-x"),
+        ),
+        column(skeleton_rows(1, height="64px"), skeleton_rows(6), gap=4),
+    )

@@ -1,0 +1,312 @@
+"""``/catalog`` and ``/catalog/errors`` states: URL-carried filters, one keyset page of rows.
+
+Thin on purpose: ``pinconsole.catalog.query`` builds every statement; the state keeps the
+filters, the current page (50 rows), the cursor stack for "previous", and the facet counts.
+Filter vars are prefixed ``f_``: entity routes own ``kind``/``namespace``/``name`` params.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from pinconsole.catalog.query import (
+    FACET_FIELDS,
+    SORTS,
+    EntityFilter,
+    catalog_errors,
+    entity_summary,
+    facet_counts,
+    list_entities,
+    read_scope,
+)
+from pinconsole.errors import DomainError
+from pinconsole.state.base import AppState
+
+PAGE_SIZE = 50
+FACET_LIMIT = 100  # values listed per facet select (the most frequent first)
+LIFECYCLE_INTENT = {"production": "success", "experimental": "warning", "deprecated": "error"}
+
+
+def short_ref(ref: str | None) -> str:
+    """``group:default/team-a`` -> ``team-a`` (the namespace shows when not default)."""
+    if not ref:
+        return ""
+    body = ref.split(":", 1)[-1]
+    return body.removeprefix("default/")
+
+
+def ref_url(ref: str | None) -> str:
+    """The console page of a ref (``kind:namespace/name``)."""
+    from pinconsole.catalog.query import entity_url
+
+    if not ref or ":" not in ref:
+        return ""
+    kind, rest = ref.split(":", 1)
+    namespace, _, name = rest.rpartition("/")
+    return entity_url(kind, namespace or "default", name)
+
+
+def score_intent(score: int | None) -> str:
+    if score is None:
+        return "neutral"
+    return "success" if score >= 80 else "warning" if score >= 50 else "error"
+
+
+def summary_row(entity: Any) -> dict[str, str]:
+    """A table row of strings (Reflex state stays JSON-small and typed)."""
+    s = entity_summary(entity)
+    score = s["score"]
+    return {
+        "ref": s["ref"],
+        "kind": s["kind"],
+        "namespace": s["namespace"],
+        "name": s["name"],
+        "title": s["title"],
+        "description": s["description"],
+        "type": s["type"] or "—",
+        "lifecycle": s["lifecycle"] or "—",
+        "lifecycle_intent": LIFECYCLE_INTENT.get(s["lifecycle"] or "", "neutral"),
+        "owner": short_ref(s["owner"]),
+        "owner_url": ref_url(s["owner"]),
+        "system": short_ref(s["system"]),
+        "system_url": ref_url(s["system"]),
+        "score": "—" if score is None else str(score),
+        "score_intent": score_intent(score),
+        "status": s["status"],
+        "url": s["url"],
+    }
+
+
+def _facet_label(field: str, value: str) -> str:
+    return short_ref(value) if field in ("owner", "system") else value
+
+
+class CatalogState(AppState):
+    """Filters live in the URL (``/catalog?kind=api&owner=team-a``); the state holds one page."""
+
+    f_kind: str = ""
+    f_type: str = ""
+    f_owner: str = ""
+    f_lifecycle: str = ""
+    f_namespace: str = ""
+    f_tag: str = ""
+    f_system: str = ""
+    f_text: str = ""
+    sort: str = "name"
+    sort_desc: bool = False
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    facets: dict[str, list[dict[str, str]]] = {}
+    error: str = ""
+    loading: bool = False
+    loaded: bool = False
+    page: int = 0
+    _cursors: list[str] = []  # cursors of the pages before the current one ("" = first)
+    _cursor: str = ""
+    _next_cursor: str = ""
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return bool(self._next_cursor)
+
+    @rx.var
+    def page_label(self) -> str:
+        if not self.total:
+            return "No entities"
+        first = self.page * PAGE_SIZE + 1
+        last = min(self.total, first + len(self.rows) - 1)
+        return f"{first:,}-{last:,} of {self.total:,}"
+
+    @rx.var
+    def filtered(self) -> bool:
+        return any(getattr(self, f"f_{f}") for f in (*FACET_FIELDS, "text"))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _filter(self) -> EntityFilter:
+        values = {f: getattr(self, f"f_{f}") or None for f in FACET_FIELDS}
+        return EntityFilter.build(text=self.f_text, **values)
+
+    def _sort_key(self) -> str:
+        return f"-{self.sort}" if self.sort_desc else self.sort
+
+    def _query_string(self) -> str:
+        params = self._filter().as_params()
+        if self._sort_key() != "name":
+            params["sort"] = self._sort_key()
+        return urlencode(params)
+
+    def _fetch(self) -> None:
+        self.loading = True
+        try:
+            flt = self._filter()
+            with read_scope() as session:
+                page = list_entities(
+                    session,
+                    flt,
+                    sort=self._sort_key(),
+                    limit=PAGE_SIZE,
+                    cursor=self._cursor or None,
+                )
+                counts = facet_counts(session, flt, fields=FACET_FIELDS)
+        except DomainError as exc:
+            self.error, self.rows, self.total, self._next_cursor = str(exc), [], 0, ""
+            self.loading, self.loaded = False, True
+            return
+        self.error = ""
+        self.rows = [summary_row(e) for e in page.items]
+        self.total = page.total
+        self._next_cursor = page.next_cursor or ""
+        facets: dict[str, list[dict[str, str]]] = {}
+        for field in FACET_FIELDS:
+            selected = getattr(self, f"f_{field}")
+            items = counts.get(field, [])[:FACET_LIMIT]
+            out = [
+                {
+                    "value": str(i["value"]),
+                    "label": f"{_facet_label(field, str(i['value']))} · {i['count']:,}",
+                }
+                for i in items
+                if i["value"] not in (None, "")
+            ]
+            if selected and selected not in {o["value"] for o in out}:
+                out.insert(0, {"value": selected, "label": _facet_label(field, selected)})
+            facets[field] = out
+        self.facets = facets
+        self.loading, self.loaded = False, True
+
+    def _refresh(self) -> Any:
+        """Back to the first page, fetch, and put the filters into the URL (shareable)."""
+        self.page, self._cursors, self._cursor = 0, [], ""
+        self._fetch()
+        query = self._query_string()
+        url = "/catalog" + (f"?{query}" if query else "")
+        return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")
+
+    # ------------------------------------------------------------------ events
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        params = self.router.url.query_parameters
+        for field in (*FACET_FIELDS, "text"):
+            value = params.get(field, "")
+            setattr(self, f"f_{field}", value if isinstance(value, str) else ",".join(value))
+        sort = str(params.get("sort", "name"))
+        if sort not in SORTS:
+            sort = "name"
+        self.sort_desc = sort.startswith("-")
+        self.sort = sort.lstrip("-")
+        self.page, self._cursors, self._cursor = 0, [], ""
+        self._fetch()
+
+    @rx.event
+    def set_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
+        if field not in FACET_FIELDS:
+            return None
+        setattr(self, f"f_{field}", "" if value == "all" else value)
+        return self._refresh()
+
+    @rx.event
+    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_text = value.strip()
+        return self._refresh()
+
+    @rx.event
+    def clear_filters(self):  # type: ignore[no-untyped-def]
+        for field in (*FACET_FIELDS, "text"):
+            setattr(self, f"f_{field}", "")
+        return self._refresh()
+
+    @rx.event
+    def sort_by(self, key: str):  # type: ignore[no-untyped-def]
+        if key not in SORTS:
+            return None
+        self.sort_desc = not self.sort_desc if key == self.sort else key == "score"
+        self.sort = key
+        return self._refresh()
+
+    @rx.event
+    def next_page(self):  # type: ignore[no-untyped-def]
+        if not self._next_cursor:
+            return
+        self._cursors = [*self._cursors, self._cursor]
+        self._cursor = self._next_cursor
+        self.page += 1
+        self._fetch()
+
+    @rx.event
+    def prev_page(self):  # type: ignore[no-untyped-def]
+        if not self._cursors:
+            return
+        self._cursor = self._cursors[-1]
+        self._cursors = self._cursors[:-1]
+        self.page = max(0, self.page - 1)
+        self._fetch()
+
+
+class CatalogErrorsState(AppState):
+    """``/catalog/errors``: ingestion errors (file, document, field, message), filterable."""
+
+    rows: list[dict[str, str]] = []
+    f_text: str = ""
+    f_location: str = ""
+    locations: list[str] = []
+    total: int = 0
+    loaded: bool = False
+    _all: list[dict[str, str]] = []
+
+    def _filter_rows(self) -> None:
+        words = self.f_text.lower().split()
+        out = [
+            r
+            for r in self._all
+            if (not self.f_location or r["location"] == self.f_location)
+            and all(w in r["haystack"] for w in words)
+        ]
+        self.rows = out
+        self.total = len(out)
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        params = self.router.url.query_parameters
+        self.f_location = str(params.get("location", ""))
+        self.f_text = str(params.get("text", ""))
+        with read_scope() as session:
+            errors = catalog_errors(session, limit=500)
+        rows = []
+        for e in errors:
+            doc = e["document"]
+            row = {
+                "id": str(e["id"]),
+                "location": e["locationKey"] or "",
+                "source": e["source"] or "",
+                "document": "—" if doc is None else str(doc + 1),
+                "entity": e["entityRef"] or "",
+                "field": e["field"] or "",
+                "message": e["message"] or "",
+                "at": (e["at"] or "")[:19].replace("T", " "),
+            }
+            row["haystack"] = " ".join(row.values()).lower()
+            rows.append(row)
+        self._all = rows
+        self.locations = sorted({r["location"] for r in rows if r["location"]})
+        self._filter_rows()
+        self.loaded = True
+
+    @rx.event
+    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_text = value
+        self._filter_rows()
+
+    @rx.event
+    def set_location(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_location = "" if value == "all" else value
+        self._filter_rows()

@@ -1,0 +1,141 @@
+"""Team (``/teams/[name]``) and user (``/users/[name]``) page states, from ``team_view`` and
+``user_view``. Vars are prefixed ``t_``/``u_``: the route owns ``name``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from pinconsole.catalog.query import team_view, user_view
+from pinconsole.errors import DomainError
+from pinconsole.state.base import AppState
+from pinconsole.state.catalog import LIFECYCLE_INTENT, ref_url, score_intent, short_ref
+
+
+def person_row(p: dict[str, Any] | None) -> dict[str, str]:
+    if not p:
+        return {}
+    return {
+        "name": str(p.get("name") or ""),
+        "title": str(p.get("title") or p.get("name") or ""),
+        "email": str(p.get("email") or ""),
+        "picture": str(p.get("picture") or ""),
+        "url": str(p.get("url") or ""),
+        "exists": "yes" if p.get("exists", True) else "no",
+    }
+
+
+def owned_row(s: dict[str, Any]) -> dict[str, str]:
+    score = s.get("score")
+    lifecycle = str(s.get("lifecycle") or "")
+    return {
+        "title": str(s.get("title") or s.get("name") or ""),
+        "name": str(s.get("name") or ""),
+        "kind": str(s.get("kind") or ""),
+        "type": str(s.get("type") or "—"),
+        "lifecycle": lifecycle or "—",
+        "lifecycle_intent": LIFECYCLE_INTENT.get(lifecycle, "neutral"),
+        "owner": short_ref(s.get("owner")),
+        "owner_url": ref_url(s.get("owner")),
+        "system": short_ref(s.get("system")),
+        "system_url": ref_url(s.get("system")),
+        "score": "—" if score is None else str(score),
+        "score_intent": score_intent(score),
+        "description": str(s.get("description") or ""),
+        "status": str(s.get("status") or ""),
+        "url": str(s.get("url") or ""),
+    }
+
+
+class TeamState(AppState):
+    found: bool = False
+    loaded: bool = False
+    error: str = ""
+    t_name: str = ""
+    t_title: str = ""
+    t_description: str = ""
+    t_type: str = ""
+    t_email: str = ""
+    t_status: str = ""
+    t_ref: str = ""
+    parent: dict[str, str] = {}
+    children: list[dict[str, str]] = []
+    members: list[dict[str, str]] = []
+    owned: list[dict[str, str]] = []
+    owned_total: int = 0
+    score: str = "—"
+    score_intent: str = "neutral"
+    scored_entities: int = 0
+    checks: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        name = str(self.router.page.params.get("name", ""))
+        self.loaded = False
+        try:
+            view = team_view(name, owned_limit=200)
+        except DomainError as exc:
+            self.found, self.loaded, self.error, self.t_name = False, True, str(exc), name
+            return
+        self.error = ""
+        self.t_name, self.t_title = view["name"], view["title"]
+        self.t_description = view["description"]
+        self.t_type = str(view["type"] or "")
+        self.t_email = str(view["email"] or "")
+        self.t_status = view["status"]
+        self.t_ref = view["ref"]
+        self.parent = person_row(view["parent"])
+        self.children = [person_row(p) for p in view["children"]]
+        self.members = [person_row(p) for p in view["members"]]
+        self.owned = [owned_row(s) for s in view["owned"]]
+        self.owned_total = int(view["owned_total"])
+        card = view["scorecard"] or {}
+        score = card.get("score")
+        self.score = "—" if score is None else str(round(score))
+        self.score_intent = score_intent(None if score is None else round(score))
+        self.scored_entities = int(card.get("entities") or 0)
+        self.checks = [
+            {
+                "id": str(c["id"]),
+                "label": str(c["label"]),
+                "passed": str(c["passed"]),
+                "total": str(c["total"]),
+                "percent": str(round(100 * c["passed"] / c["total"])) if c["total"] else "0",
+            }
+            for c in card.get("checks") or []
+        ]
+        self.found, self.loaded = True, True
+
+
+class UserState(AppState):
+    found: bool = False
+    loaded: bool = False
+    error: str = ""
+    u_name: str = ""
+    u_title: str = ""
+    u_email: str = ""
+    u_picture: str = ""
+    u_status: str = ""
+    u_ref: str = ""
+    teams: list[dict[str, str]] = []
+    owned: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        name = str(self.router.page.params.get("name", ""))
+        self.loaded = False
+        try:
+            view = user_view(name, owned_limit=200)
+        except DomainError as exc:
+            self.found, self.loaded, self.error, self.u_name = False, True, str(exc), name
+            return
+        self.error = ""
+        self.u_name, self.u_title = view["name"], view["title"]
+        self.u_email = str(view["email"] or "")
+        self.u_picture = str(view["picture"] or "")
+        self.u_status = view["status"]
+        self.u_ref = view["ref"]
+        self.teams = [person_row(p) for p in view["teams"]]
+        self.owned = [owned_row(s) for s in view["owned"]]
+        self.found, self.loaded = True, True
