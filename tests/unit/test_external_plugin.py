@@ -1,0 +1,77 @@
+"""An external plugin package, discovered through the ``pinconsole.plugins`` entry point.
+
+The package in tests/fixtures/plugins/hello_plugin is made visible the way pip installs it: its
+source on sys.path and a ``*.dist-info`` with ``entry_points.txt`` beside it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pinconsole.plugins import registry as registry_module
+from pinconsole.plugins.registry import Registry
+
+PLUGIN_SRC = Path(__file__).resolve().parents[1] / "fixtures" / "plugins" / "hello_plugin"
+
+
+@pytest.fixture
+def hello_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    dist = tmp_path / "hello_plugin-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hello-plugin\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[pinconsole.plugins]\nhello = hello_plugin:plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(PLUGIN_SRC))
+    registry_module.get_registry.cache_clear()
+    yield
+    registry_module.get_registry.cache_clear()
+    sys.modules.pop("hello_plugin", None)
+
+
+def test_entry_point_plugin_contributes_page_and_tab(hello_installed: None) -> None:
+    registry = Registry()
+    registry.load_builtin()
+    registry.load_entry_points()
+    assert "hello" in registry.plugins and not registry.errors
+    assert "/hello" in [p.route for p in registry.pages]
+    assert "/hello" in [p.route for p in registry.nav]
+    tab = next(t for t in registry.entity_tabs if t.id == "hello-runbook")
+    assert tab.predicate({"kind": "Component", "spec": {"type": "service"}})
+    assert not tab.predicate({"kind": "API", "spec": {"type": "openapi"}})
+    # Built-ins register through the same registry.
+    assert {"core", "catalog", "org", "compute"} <= set(registry.plugins)
+
+
+def test_app_serves_the_plugin_page_and_entity_page_shows_its_tab(hello_installed: None) -> None:
+    from reflex_base.registry import RegistrationContext
+
+    from pinconsole.pinconsole import create_app
+    from pinconsole.state.entity import _visible_tabs
+
+    # The module already built the console's app; a second app needs its own context.
+    token = RegistrationContext._context_var.set(RegistrationContext.get().fork())
+    try:
+        app = create_app()
+    finally:
+        RegistrationContext._context_var.reset(token)
+    assert "hello" in app._unevaluated_pages
+    service = {"kind": "Component", "metadata": {"name": "x"}, "spec": {"type": "service"}}
+    assert "hello-runbook" in [t.id for t in _visible_tabs(service)]
+    assert "hello-runbook" not in [t.id for t in _visible_tabs({"kind": "Group", "spec": {}})]
+
+
+def test_a_broken_external_plugin_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = tmp_path / "broken_plugin-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[pinconsole.plugins]\nbroken = no_such_module:plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = Registry()
+    registry.load_entry_points()
+    assert "broken" in registry.errors and "no_such_module" in registry.errors["broken"]
