@@ -351,7 +351,7 @@ class ClusterCache:
     # ---- list and watch ---------------------------------------------------------------------
     def _run(self, kind: str) -> None:
         state = self.state[kind]
-        wait = wait_exponential_jitter(initial=0.2, max=self.max_backoff, jitter=0.2)
+        wait = wait_exponential_jitter(multiplier=0.2, max=self.max_backoff, jitter=0.2)
         while not self._stop.is_set():
             try:
                 if state.resource_version is None:
