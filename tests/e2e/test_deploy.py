@@ -62,7 +62,9 @@ def _nginx_conf(work: Path, www: Path, port: int, backend_port: int) -> Path:
     return main
 
 
-@pytest.fixture(scope="module")
+# Session scope: pytest-playwright reorders browser tests, so a module fixture would be built
+# twice (once per side of the other modules' tests).
+@pytest.fixture(scope="session")
 def deployment(console: Console) -> Iterator[Deployment]:
     if not Path(NGINX).exists():
         pytest.skip("nginx is missing (`make test` as root installs nginx-light)")
