@@ -183,8 +183,8 @@ def _scorecard() -> rx.Component:
                     lambda ch: flex(
                         rx.cond(
                             ch["passed"] == "yes",
-                            icon("circle-check", color=COLOR["success"]),
-                            icon("circle-x", color=COLOR["error"]),
+                            icon("circle-check", color=COLOR["success"], flex_shrink="0"),
+                            icon("circle-x", color=COLOR["error"], flex_shrink="0"),
                         ),
                         column(
                             text(ch["label"], weight="semibold"),
@@ -286,15 +286,23 @@ def _graph_side(items: rx.Var, more: rx.Var, side: str, empty: str) -> rx.Compon
 
 def _graph() -> rx.Component:
     center = box(
-        flex(icon("box", size=16), text(EntityState.e_title, weight="bold"), gap=2),
-        text(EntityState.e_kind, size="100"),
+        flex(
+            icon("box", size=16),
+            text(EntityState.e_title, weight="bold"),
+            gap=2,
+            justify="center",
+        ),
+        text(EntityState.e_kind, size="100", color="subtle"),
         padding_x=4,
         padding_y=3,
-        color="selected",
+        color="secondary",
         rounding="md",
         border=True,
-        min_width="160px",
+        min_width="180px",
         text_align="center",
+        border_width="2px",
+        border_color=COLOR["border_strong"],
+        id="entity-graph-center",
     )
     return flex(
         _graph_side(EntityState.graph_in, EntityState.graph_more_in, "in", "Nothing uses it"),
@@ -336,7 +344,11 @@ def _relation_group(group: rx.Var) -> rx.Component:
             wrap=True,
         ),
         title=group.label,
-        subtitle=group.count.to_string() + " entities",  # type: ignore[attr-defined]
+        subtitle=rx.cond(
+            group.count == 1,
+            "1 entity",
+            group.count.to_string() + " entities",  # type: ignore[attr-defined]
+        ),
         padding=4,
     )
 

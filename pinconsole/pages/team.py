@@ -8,6 +8,7 @@ from pinconsole.components import (
     Column,
     avatar,
     badge,
+    box,
     column,
     datapoint,
     empty_state,
@@ -19,6 +20,7 @@ from pinconsole.components import (
     table,
     text,
 )
+from pinconsole.components.tokens import COLOR, RADIUS
 from pinconsole.pages.catalog import COLUMNS as CATALOG_COLUMNS
 from pinconsole.state.team import TeamState
 
@@ -99,7 +101,19 @@ def _scorecard() -> rx.Component:
                         text(ch["passed"], "/", ch["total"], size="100", color="subtle"),
                         justify="between",
                     ),
-                    rx.progress(value=ch["percent"].to(int), size="1", color_scheme="gray"),
+                    box(
+                        box(
+                            height="100%",
+                            width=ch["percent"] + "%",
+                            background=COLOR["success"],
+                            border_radius=RADIUS["pill"],
+                        ),
+                        height="6px",
+                        width="100%",
+                        background=COLOR["surface_subtle"],
+                        border_radius=RADIUS["pill"],
+                        overflow="hidden",
+                    ),
                     gap=1,
                 ),
             ),
