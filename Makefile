@@ -27,6 +27,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 bootstrap:
 	@bash scripts/bootstrap.sh
 
+# In the demo the Platform department (and its teams, through nesting) administers the console.
+demo: export PINCONSOLE_ADMIN_GROUP ?= group:default/platform
 demo: bootstrap
 	$(VENV)/bin/pinconsole db upgrade
 	$(VENV)/bin/pinconsole demo seed
