@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from pinconsole import cache
+from pinconsole.access.principal import ancestor_groups
 from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
 from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
 from pinconsole.db import get_engine, session_scope
@@ -986,10 +987,12 @@ def home_summary(
         return {"my_services": [], "my_team": None, "teams": []}
     with _session(session) as s:
         teams = _targets(s, ref, "memberOf")
+        # Ownership follows nesting: what a parent group owns belongs to its sub-teams' members.
+        owners = ancestor_groups(s, set(teams)) | set(teams) | {ref}
         stmt = (
             select(Entity)
             .where(
-                Entity.owner_ref.in_([ref, *teams]),  # type: ignore[union-attr]
+                Entity.owner_ref.in_(sorted(owners)),  # type: ignore[union-attr]
                 Entity.kind == "component",
             )
             .order_by(Entity.name)

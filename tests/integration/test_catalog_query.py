@@ -261,6 +261,20 @@ def test_team_user_and_home_views(catalog: Path) -> None:
     assert q.home_summary("stranger") == {"my_services": [], "my_team": None, "teams": []}
 
 
+def test_home_services_follow_nested_groups(catalog: Path, tmp_path: Path) -> None:
+    """What the parent group owns is also the services of its sub-teams' members."""
+    extra = tmp_path / "org-owned" / "catalog-info.yaml"
+    extra.parent.mkdir()
+    extra.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: org-portal\n"
+        "spec:\n  type: website\n  lifecycle: production\n  owner: org\n"
+    )
+    assert not import_locations([str(extra)]).errors
+    home = q.home_summary("alice")  # alice is in team-a, a child of org
+    assert [s["name"] for s in home["my_services"]] == ["ledger", "org-portal", "pay-svc"]
+    assert home["my_team"]["name"] == "team-a"
+
+
 def test_scorecards(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with session_scope() as s:
         scores = {e.name: e.score for e in q.list_entities(s, None, limit=500).items}
