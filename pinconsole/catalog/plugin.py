@@ -20,11 +20,11 @@ def _pages() -> list[PageSpec]:
     try:
         from pinconsole.pages.catalog import catalog_errors_page, catalog_page
         from pinconsole.pages.entity import entity_page
-        from pinconsole.pages.team import team_page
+        from pinconsole.pages.team import team_page, teams_page
         from pinconsole.pages.user import user_page
         from pinconsole.state.catalog import CatalogErrorsState, CatalogState
         from pinconsole.state.entity import EntityState
-        from pinconsole.state.team import TeamState, UserState
+        from pinconsole.state.team import TeamsState, TeamState, UserState
     except ImportError:  # reflex missing (a bare CLI install): no pages
         return []
     return [
@@ -46,6 +46,13 @@ def _pages() -> list[PageSpec]:
             title="Entity",
             component=entity_page,
             on_load=EntityState.load,
+        ),
+        PageSpec(
+            route="/teams",
+            title="Teams",
+            component=teams_page,
+            on_load=TeamsState.load,
+            nav=NavEntry("Teams", "users", section="Teams", order=10),
         ),
         PageSpec(route="/teams/[name]", title="Team", component=team_page, on_load=TeamState.load),
         PageSpec(route="/users/[name]", title="User", component=user_page, on_load=UserState.load),

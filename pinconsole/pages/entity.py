@@ -287,7 +287,11 @@ def _graph_side(items: rx.Var, more: rx.Var, side: str, empty: str) -> rx.Compon
 def _graph() -> rx.Component:
     center = box(
         flex(
-            icon("box", size=16),
+            rx.match(
+                EntityState.e_kind,
+                *[(kind, icon(name, size=16)) for kind, name in KIND_ICON.items()],
+                icon("box", size=16),
+            ),
             text(EntityState.e_title, weight="bold"),
             gap=2,
             justify="center",

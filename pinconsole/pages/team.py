@@ -16,13 +16,14 @@ from pinconsole.components import (
     heading,
     link,
     module,
+    search_field,
     skeleton_rows,
     table,
     text,
 )
 from pinconsole.components.tokens import COLOR, RADIUS
 from pinconsole.pages.catalog import COLUMNS as CATALOG_COLUMNS
-from pinconsole.state.team import TeamState
+from pinconsole.state.team import TeamsState, TeamState
 
 # The catalog's columns minus the owner (it is this team) for the owned-entities table.
 OWNED_COLUMNS = [
@@ -214,4 +215,74 @@ def team_page() -> rx.Component:
             empty_state("Team not found", TeamState.error, icon="search-x"),
         ),
         column(skeleton_rows(1, height="64px"), skeleton_rows(6), gap=4),
+    )
+
+
+TEAM_COLUMNS = [
+    Column(
+        "name",
+        "Team",
+        render=lambda r: flex(
+            avatar(r["title"], size="xs", color="red"),
+            column(
+                link(r["title"], href=r["url"], weight="medium"),
+                rx.cond(
+                    r["description"] != "",
+                    text(
+                        r["description"],
+                        size="100",
+                        color="subtle",
+                        truncate=True,
+                        max_width="420px",
+                    ),
+                ),
+                gap=0,
+            ),
+            gap=2,
+        ),
+    ),
+    Column("type", "Type", render=lambda r: badge(r["type"], "info")),
+    Column(
+        "parent",
+        "Parent",
+        render=lambda r: rx.cond(
+            r["parent_url"] != "",
+            link(r["parent"], href=r["parent_url"]),
+            text("—", color="subtle"),
+        ),
+    ),
+    Column("children", "Child teams", align="right", width="110px"),
+    Column("members", "Members", align="right", width="100px"),
+]
+
+
+def teams_page() -> rx.Component:
+    """``/teams``: every group of the directory, searchable."""
+    return column(
+        search_field(
+            TeamsState.f_text,
+            TeamsState.set_text.debounce(300),  # type: ignore[attr-defined]
+            placeholder="Search teams",
+            size="sm",
+            id="teams-search",
+            width="300px",
+        ),
+        rx.cond(
+            TeamsState.loaded,
+            table(
+                TEAM_COLUMNS,
+                TeamsState.rows,
+                on_prev=TeamsState.prev_page,
+                on_next=TeamsState.next_page,
+                has_prev=TeamsState.has_prev,
+                has_next=TeamsState.has_next,
+                page_label=TeamsState.page_label,
+                empty=empty_state(
+                    "No teams", "Groups from the catalog appear here.", icon="users", compact=True
+                ),
+                id="teams-table",
+            ),
+            skeleton_rows(8),
+        ),
+        gap=4,
     )

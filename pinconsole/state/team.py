@@ -7,10 +7,12 @@ from typing import Any
 
 import reflex as rx
 
-from pinconsole.catalog.query import team_view, user_view
+from pinconsole.catalog.query import EntityFilter, list_entities, read_scope, team_view, user_view
 from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState
 from pinconsole.state.catalog import LIFECYCLE_INTENT, ref_url, score_intent, short_ref
+
+TEAMS_PAGE = 50
 
 
 def person_row(p: dict[str, Any] | None) -> dict[str, str]:
@@ -139,3 +141,90 @@ class UserState(AppState):
         self.teams = [person_row(p) for p in view["teams"]]
         self.owned = [owned_row(s) for s in view["owned"]]
         self.found, self.loaded = True, True
+
+
+class TeamsState(AppState):
+    """``/teams``: every group, searchable, 50 per keyset page, with parent and member count."""
+
+    f_text: str = ""
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 0
+    loaded: bool = False
+    _cursors: list[str] = []
+    _cursor: str = ""
+    _next_cursor: str = ""
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return bool(self._next_cursor)
+
+    @rx.var
+    def page_label(self) -> str:
+        if not self.total:
+            return "No teams"
+        first = self.page * TEAMS_PAGE + 1
+        return f"{first:,}-{first + len(self.rows) - 1:,} of {self.total:,}"
+
+    def _fetch(self) -> None:
+        flt = EntityFilter.build(kind="group", text=self.f_text)
+        with read_scope() as session:
+            page = list_entities(
+                session,
+                flt,
+                sort="name",
+                limit=TEAMS_PAGE,
+                cursor=self._cursor or None,
+                with_relations=True,
+            )
+        rows = []
+        for e in page.items:
+            rels = page.relations.get(e.ref, [])
+            parent = next((t for r, t in rels if r == "childOf"), "")
+            profile = (e.body.get("spec") or {}).get("profile") or {}
+            rows.append(
+                {
+                    "name": e.name,
+                    "title": e.title or profile.get("displayName") or e.name,
+                    "description": e.description or "",
+                    "type": e.spec_type or "—",
+                    "parent": short_ref(parent),
+                    "parent_url": ref_url(parent),
+                    "members": str(sum(1 for r, _ in rels if r == "hasMember")),
+                    "children": str(sum(1 for r, _ in rels if r == "parentOf")),
+                    "url": ref_url(e.ref),
+                }
+            )
+        self.rows, self.total = rows, page.total
+        self._next_cursor = page.next_cursor or ""
+        self.loaded = True
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        self.f_text = str(self.router.url.query_parameters.get("text", "") or "")
+        self.page, self._cursors, self._cursor = 0, [], ""
+        self._fetch()
+
+    @rx.event
+    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+        self.f_text = value.strip()
+        self.page, self._cursors, self._cursor = 0, [], ""
+        self._fetch()
+
+    @rx.event
+    def next_page(self):  # type: ignore[no-untyped-def]
+        if self._next_cursor:
+            self._cursors = [*self._cursors, self._cursor]
+            self._cursor, self.page = self._next_cursor, self.page + 1
+            self._fetch()
+
+    @rx.event
+    def prev_page(self):  # type: ignore[no-untyped-def]
+        if self._cursors:
+            self._cursor, self._cursors = self._cursors[-1], self._cursors[:-1]
+            self.page = max(0, self.page - 1)
+            self._fetch()
