@@ -1,6 +1,7 @@
 """The catalog in the browser: filter /catalog (the URL carries the filters), open a service,
-see its owner, relations and its API's operations, then its team's page.
-Screenshots: catalog-list, catalog-service, catalog-api, catalog-team (also in docs/screenshots)."""
+see its owner, relations and its API's operations, then its team, a member and /teams; broken
+descriptors on /catalog/errors. Screenshots: catalog-list, catalog-service, catalog-api,
+catalog-team (copied to docs/screenshots)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,13 @@ def test_catalog_service_api_team(console: Any, page: Page, shot: Any) -> None:
     expect(page.locator(f'#team-owned a[href="{svc_url}"]').first).to_be_visible()
     expect(page.locator("#team-scorecard")).to_be_visible()
     _shot(page, shot, "catalog-team")
+
+    # A member's page lists the team; the teams index finds the team.
+    page.locator("#team-members a").first.click()
+    expect(page).to_have_url(re.compile(r"/users/[^/]+/?$"))
+    expect(page.locator(f'#user-teams a[href="/teams/{team}"]')).to_be_visible(timeout=30_000)
+    page.goto(f"/teams?text={team}")
+    expect(page.locator(f'#teams-table a[href="/teams/{team}"]')).to_be_visible(timeout=30_000)
 
 
 BROKEN = """\

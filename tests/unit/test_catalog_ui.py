@@ -1,0 +1,54 @@
+"""Display helpers of the catalog pages: OpenAPI operations, refs shown and linked, scores."""
+
+from __future__ import annotations
+
+import json
+
+from pinconsole.state.catalog import ref_url, score_intent, short_ref
+from pinconsole.state.entity import openapi_operations
+
+OPENAPI = """
+openapi: 3.0.3
+info: {title: Pets, version: "1.0"}
+paths:
+  /pets:
+    parameters: []
+    get: {summary: List pets}
+    post: {operationId: createPet, description: Add a pet}
+  /pets/{id}:
+    delete: {summary: Remove}
+"""
+
+
+def test_openapi_operations_in_file_order() -> None:
+    ops, error = openapi_operations(OPENAPI)
+    assert error == ""
+    assert [(o["method"], o["path"], o["summary"]) for o in ops] == [
+        ("GET", "/pets", "List pets"),
+        ("POST", "/pets", "Add a pet"),
+        ("DELETE", "/pets/{id}", "Remove"),
+    ]
+    assert ops[2]["intent"] == "error"
+
+
+def test_openapi_operations_json_and_broken() -> None:
+    doc = {"swagger": "2.0", "paths": {"/x": {"put": {"summary": "Put x"}}}}
+    ops, _ = openapi_operations(json.dumps(doc))
+    assert ops[0]["method"] == "PUT"
+    assert openapi_operations("a: [unclosed")[1].startswith("The definition is not valid")
+    assert openapi_operations("info: {}")[1] == "The definition has no paths."
+
+
+def test_refs_for_display() -> None:
+    assert short_ref("group:default/team-a") == "team-a"
+    assert short_ref("system:ops/billing") == "ops/billing"
+    assert short_ref(None) == ""
+    assert ref_url("group:default/team-a") == "/teams/team-a"
+    assert ref_url("system:ops/billing") == "/catalog/system/ops/billing"
+    assert ref_url("") == ""
+    assert [score_intent(s) for s in (None, 90, 60, 10)] == [
+        "neutral",
+        "success",
+        "warning",
+        "error",
+    ]
