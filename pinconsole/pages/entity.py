@@ -244,6 +244,10 @@ def _overview() -> rx.Component:
         ),
         _graph_module(),
         _annotations(),
+        rx.el.details(
+            rx.el.summary(text("Descriptor (YAML)", weight="semibold", inline=True)),
+            box(code_block(EntityState.yaml_text, id="entity-yaml"), padding_y=2),
+        ),
         gap=4,
     )
 
