@@ -22,6 +22,20 @@ from fixtures.ldap_org_data import CONFIG, DIRECTORY, READER_PW
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Services owned by directory groups: alice is a direct member of engineering, and bob, in
+# platform (a sub-group of engineering), owns what engineering owns too.
+SERVICES = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: checkout, title: Checkout service, description: Takes the money}
+spec: {type: service, lifecycle: production, owner: group:default/engineering}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: build-farm, title: Build farm}
+spec: {type: service, lifecycle: production, owner: group:default/platform}
+"""
+
 
 @pytest.fixture(scope="module")
 def ldap_console() -> Iterator[str]:
@@ -30,6 +44,9 @@ def ldap_console() -> Iterator[str]:
     with running_slapd(tmp / "slapd", ldif=DIRECTORY) as server:
         config = tmp / "app-config.yaml"
         config.write_text(CONFIG, encoding="utf-8")
+        services = tmp / "services" / "catalog-info.yaml"
+        services.parent.mkdir()
+        services.write_text(SERVICES, encoding="utf-8")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {
@@ -56,7 +73,7 @@ def ldap_console() -> Iterator[str]:
         cli = [sys.executable, "-m", "pinconsole.cli"]
         log_path = tmp / "console.log"
         with log_path.open("wb") as log:
-            for args in (["db", "upgrade"], ["org", "sync"]):
+            for args in (["db", "upgrade"], ["org", "sync"], ["catalog", "import", str(services)]):
                 subprocess.run(
                     [*cli, *args], cwd=ROOT, env=env, check=True, stdout=log,
                     stderr=subprocess.STDOUT, timeout=300,
@@ -103,6 +120,14 @@ def test_directory_password_sign_in(ldap_console: str, browser: Any) -> None:
     _try(page, "alice", "pw-alice")
     page.get_by_role("button", name="User menu").wait_for()
     assert "Alice Adams" in page.get_by_role("button", name="User menu").inner_text()
+
+    # Home follows her directory groups: her team and the services it owns, not platform's.
+    page.get_by_text("Checkout service").wait_for()
+    assert page.get_by_text("Build farm").count() == 0
+    team_link = page.get_by_role("link", name="Open team page")
+    team_link.wait_for()
+    assert team_link.get_attribute("href") in {"/teams/admins", "/teams/engineering", "/teams/ops"}
+    save_screenshot(page, "org-ldap-home")
 
     # alice is in the admins group: the org page and its sync button are hers
     page.goto(f"{ldap_console}/admin/org")
