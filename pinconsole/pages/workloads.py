@@ -154,10 +154,66 @@ def workloads_page() -> rx.Component:
     )
 
 
+def _entity_charts() -> rx.Component:
+    """Live charts of one of the entity's PinApps; a picker when it has several."""
+    ews = EntityWorkloadsState
+    picker = rx.cond(
+        ews.rows.length() > 1,
+        rx.select.root(
+            rx.select.trigger(),
+            rx.select.content(
+                rx.foreach(ews.rows, lambda r: rx.select.item(r["name"], value=r["key"]))
+            ),
+            value=ews.chart_app,
+            on_change=ews.show_chart,
+            size="1",
+        ),
+    )
+    chart_box = {"flex": "1", "min_width": "320px"}
+    return module(
+        flex(
+            rx.box(
+                rx.plotly(
+                    data=ews.replicas_chart,
+                    id="entity-chart-replicas",
+                    use_resize_handler=True,
+                    width="100%",
+                ),
+                **chart_box,
+            ),
+            rx.box(
+                rx.cond(
+                    ews.has_metrics_api,
+                    rx.plotly(
+                        data=ews.usage_chart,
+                        id="entity-chart-usage",
+                        use_resize_handler=True,
+                        width="100%",
+                    ),
+                    callout(
+                        "This cluster has no metrics API (metrics.k8s.io), so CPU and memory "
+                        "cannot be shown.",
+                        "info",
+                    ),
+                ),
+                **chart_box,
+            ),
+            gap=4,
+            wrap=True,
+            align="start",
+        ),
+        title=rx.cond(ews.chart_app != "", "Live: " + ews.chart_app, "Live"),
+        subtitle="Sampled every few seconds while this tab is open; the last hour",
+        icon="chart-line",
+        actions=[picker],
+    )
+
+
 def entity_workloads_tab() -> rx.Component:
     """The Workloads tab body on entity pages (the tab shows only for annotated entities)."""
     return column(
         rx.cond(EntityWorkloadsState.error != "", callout(EntityWorkloadsState.error, "error")),
+        rx.cond(EntityWorkloadsState.chart_app != "", _entity_charts()),
         rx.cond(
             EntityWorkloadsState.loaded,
             table(

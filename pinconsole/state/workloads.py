@@ -31,6 +31,7 @@ def _display_row(row: dict[str, Any]) -> dict[str, Any]:
         "replicas": f"{row['ready']}/{row['desired']}",
         "status_kind": HEALTH_KIND.get(row["health"], "unknown"),
         "url": f"/workloads/{row['cluster']}/{row['namespace']}/{row['name']}",
+        "key": f"{row['cluster']}/{row['namespace']}/{row['name']}",
         "team_name": str(row.get("team", "")).rsplit("/", 1)[-1],
     }
 
@@ -213,6 +214,23 @@ def _chart(
     return fig
 
 
+def _live_charts(history: dict[str, Any]) -> tuple[go.Figure, go.Figure, bool]:
+    """Replicas/restarts and CPU/memory figures from a PinApp's sampled history."""
+    samples = history["samples"]
+    replicas = _chart(
+        samples,
+        [("desired", "Desired"), ("ready", "Ready"), ("restarts", "Restarts")],
+        "Replicas and restarts",
+    )
+    usage = _chart(
+        samples,
+        [("cpu_millicores", "CPU (millicores)"), ("memory_mib", "Memory (MiB, right)")],
+        "CPU and memory",
+        second_axis="memory_mib",
+    )
+    return replicas, usage, history["has_metrics_api"] is not False
+
+
 class PinAppState(AppState):
     """The PinApp page: detail from the cache, live charts, actions, logs."""
 
@@ -309,19 +327,7 @@ class PinAppState(AppState):
         self.stale = _stale_notes([detail["cluster"]])
         if not self.replicas_input:
             self.replicas_input = str(row["desired"])
-        samples = history["samples"]
-        self.has_metrics_api = history["has_metrics_api"] is not False
-        self.replicas_chart = _chart(
-            samples,
-            [("desired", "Desired"), ("ready", "Ready"), ("restarts", "Restarts")],
-            "Replicas and restarts",
-        )
-        self.usage_chart = _chart(
-            samples,
-            [("cpu_millicores", "CPU (millicores)"), ("memory_mib", "Memory (MiB, right)")],
-            "CPU and memory",
-            second_axis="memory_mib",
-        )
+        self.replicas_chart, self.usage_chart, self.has_metrics_api = _live_charts(history)
         if self.user_name:
             self.can_act = tenancy.can_act(principal_of(self), cluster, namespace)
         self._version = queries.changes_version()
@@ -557,6 +563,11 @@ class EntityWorkloadsState(AppState):
     rows: list[dict[str, str]] = []
     error: str = ""
     loaded: bool = False
+    # Live charts of one PinApp of the entity (the first, or the one the user picked).
+    chart_app: str = ""
+    replicas_chart: go.Figure = go.Figure()
+    usage_chart: go.Figure = go.Figure()
+    has_metrics_api: bool = True
     _body: dict[str, Any] = {}
     _version: int = -1
     _live_token: float = 0.0
@@ -569,6 +580,17 @@ class EntityWorkloadsState(AppState):
             return
         self.rows = [_display_row(r) for r in rows]
         self.error = ""
+        keys = {f"{r['cluster']}/{r['namespace']}/{r['name']}": r for r in rows}
+        if self.chart_app not in keys:
+            self.chart_app = next(iter(keys), "")
+        if self.chart_app:
+            r = keys[self.chart_app]
+            try:
+                history = queries.pinapp_history(r["cluster"], r["namespace"], r["name"])
+            except DomainError as exc:
+                self.error = str(exc)
+            else:
+                self.replicas_chart, self.usage_chart, self.has_metrics_api = _live_charts(history)
         self._version = queries.changes_version()
         self.loaded = True
 
@@ -589,8 +611,14 @@ class EntityWorkloadsState(AppState):
         except (DomainError, AttributeError) as exc:
             self.error, self.rows, self.loaded = str(exc), [], True
             return None
+        self.chart_app = ""
         self._fetch()
         return EntityWorkloadsState.live
+
+    @rx.event
+    def show_chart(self, key: str):  # type: ignore[no-untyped-def]
+        self.chart_app = key
+        self._fetch()
 
     @rx.event(background=True)
     async def live(self):  # type: ignore[no-untyped-def]

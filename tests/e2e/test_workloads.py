@@ -1,6 +1,7 @@
-"""PinCompute in the browser against the embedded sandbox cluster: a service owner finds their
-PinApp, watches the live charts, scales it and reads a pod's logs; another team's member sees
-no actions. Screenshots: workloads, pinapp, pinapp-logs, pinapp-other-team."""
+"""PinCompute in the browser against the embedded sandbox cluster: a service owner opens their
+service, sees its PinApp with live charts on the Workloads tab, opens it, scales it and reads a
+pod's logs; another team's member sees no actions.
+Screenshots: workloads, entity-workloads-tab, pinapp, pinapp-logs, pinapp-other-team."""
 
 from __future__ import annotations
 
@@ -54,7 +55,20 @@ def test_owner_scales_and_reads_logs(console: Any, page: Page, shot: Any) -> Non
     expect(page.locator("#health-healthy")).to_be_visible()
     shot(page, "workloads")
 
-    row.get_by_role("link", name=service).click()
+    # The owner opens their service: its Workloads tab has the PinApp and live charts.
+    page.goto(f"/catalog/component/default/{service}")
+    page.get_by_role("tab", name="Workloads").click()
+    tab_row = page.locator("#entity-workloads-table .pc-table-row", has_text=service)
+    expect(tab_row).to_have_count(1, timeout=30_000)
+    chart = page.locator("#entity-chart-replicas .main-svg").first
+    expect(chart).to_be_visible(timeout=30_000)
+    expect(page.locator("#entity-chart-usage .main-svg").first).to_be_visible()
+    points = page.locator("#entity-chart-replicas .scatterlayer .point")
+    first_count = points.count()
+    expect(points).not_to_have_count(first_count, timeout=30_000)  # new samples arrive live
+    shot(page, "entity-workloads-tab")
+
+    tab_row.get_by_role("link", name=service).click()
     expect(page).to_have_url(re.compile(rf"/workloads/sandbox/{team}/{service}/?$"))
     expect(page.locator("#pinapp-name")).to_have_text(service, timeout=30_000)
     expect(page.locator("#chart-replicas .main-svg").first).to_be_visible(timeout=30_000)
