@@ -37,6 +37,7 @@ from pinconsole.catalog.descriptors import (
     resolve_substitutions,
     resolve_target,
 )
+from pinconsole.catalog.materialize import fill_api_json
 from pinconsole.catalog.refs import DEFAULT_NAMESPACE, RefError, entity_ref, ref_for_field
 from pinconsole.catalog.relations import Triple, compute_relations
 from pinconsole.catalog.validation import validate_entity
@@ -788,6 +789,7 @@ def import_locations(targets: Sequence[str], *, actor: str = "cli") -> ImportSum
             key = normalise_target(target)
             log.info("catalog import of %s by %s", key, actor)
             summary.merge(_ingest_location(key, reader))
+    fill_api_json()
     return summary
 
 
@@ -843,4 +845,5 @@ def purge_orphans(*, now: Any = None) -> int:
             _delete_entities(conn, chunk)
     if uids:
         log.info("purged %d orphaned catalog entities", len(uids))
+        fill_api_json()
     return len(uids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pinconsole.catalog.api import router as catalog_api
 from pinconsole.catalog.cli import app as catalog_cli
+from pinconsole.catalog.materialize import fill_api_json
 from pinconsole.catalog.scorecards import refresh_scores
 from pinconsole.plugins.base import Job, NavEntry, PageSpec, Plugin
 from pinconsole.settings import get_settings
@@ -80,6 +81,8 @@ plugin = Plugin(
             run_at_start=True,
         ),
         Job(name="catalog-orphan-purge", interval_seconds=3600.0, run=_purge),
+        # Imports and syncs fill what they emptied; this catches any other writer.
+        Job(name="catalog-api-json", interval_seconds=120.0, run=fill_api_json),
         Job(name="catalog-scores", interval_seconds=600.0, run=refresh_scores, run_at_start=True),
     ],
 )

@@ -14,7 +14,7 @@ from typing import Any
 from pinconsole.catalog.refs import DEFAULT_NAMESPACE
 from pinconsole.models.catalog import Entity
 
-__all__ = ["ITEM_SQL_POSTGRES", "entity_to_api", "project_fields"]
+__all__ = ["ITEM_SQL_POSTGRES", "ITEM_SQL_RENDER", "entity_to_api", "project_fields"]
 
 ORPHAN_ANNOTATION = "backstage.io/orphan"
 
@@ -72,7 +72,7 @@ def project_fields(item: Mapping[str, Any], fields: Sequence[str]) -> dict[str, 
 # text (``json``, not ``jsonb``: no binary round trip); the body never has a "relations" key
 # (the write side drops it from input). Kept equal to ``entity_to_api`` by a parity test (key
 # order aside, which JSON does not define).
-ITEM_SQL_POSTGRES = """(
+ITEM_SQL_RENDER = """(
   left((entity.body || jsonb_build_object(
     'apiVersion', coalesce(entity.body->'apiVersion', '"backstage.io/v1alpha1"'::jsonb),
     'kind', coalesce(entity.body->'kind', to_jsonb(entity.kind)),
@@ -101,3 +101,9 @@ ITEM_SQL_POSTGRES = """(
              WHERE relation.source_ref = entity.ref) AS r)::text, '[]')
   || '}'
 )"""
+
+# What readers select: the stored rendering (``catalog.materialize``), or the rendering itself
+# while it is not stored (COALESCE evaluates the second argument only then).
+ITEM_SQL_POSTGRES = f"""coalesce(
+  (SELECT stored.rendered FROM entity_api_json AS stored WHERE stored.ref = entity.ref),
+  {ITEM_SQL_RENDER})"""

@@ -4,6 +4,7 @@ from pinconsole.models.access import ApiToken, AuditEvent
 from pinconsole.models.catalog import (
     CatalogError,
     Entity,
+    EntityApiJson,
     EntityTag,
     Location,
     Relation,
@@ -15,6 +16,7 @@ __all__ = [
     "AuditEvent",
     "CatalogError",
     "Entity",
+    "EntityApiJson",
     "EntityTag",
     "Location",
     "OrgSyncRun",

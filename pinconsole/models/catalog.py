@@ -48,6 +48,19 @@ class Entity(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class EntityApiJson(SQLModel, table=True):
+    """Each entity as the REST API serves it (relations included), rendered and stored by
+    PostgreSQL (migration 0010, ``catalog.materialize``): Backstage's ``final_entities``.
+
+    Its own narrow table, so filling it writes no entity row and no entity index.
+    """
+
+    __tablename__ = "entity_api_json"
+
+    ref: str = Field(primary_key=True, max_length=400)
+    rendered: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class EntityTag(SQLModel, table=True):
     """Tags in their own table so tag filters and facets use an index."""
 

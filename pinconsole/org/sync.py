@@ -350,6 +350,10 @@ def sync_org(
         more = f" (+{len(totals.warnings) - 5} more)" if len(totals.warnings) > 5 else ""
         run.error = f"warnings: {head}{more}"
     run = _save_run(run)
+    if run.mode == "full":
+        from pinconsole.catalog.materialize import fill_api_json
+
+        fill_api_json()
     log.info(
         "org sync %s (%s): users %s, groups %s, %d row writes, %.1fs",
         provider_ids,

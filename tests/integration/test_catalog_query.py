@@ -372,6 +372,80 @@ def test_database_rendered_json_equals_python_serialisation(catalog: Path) -> No
             assert json.loads(q.entity_json(s, entity.ref)) == expected
 
 
+def _stored_api_json() -> dict[str, str | None]:
+    from sqlalchemy import text
+
+    with session_scope() as s:
+        rows = s.connection().execute(
+            text("SELECT e.ref, s.rendered FROM entity e LEFT JOIN entity_api_json s USING (ref)")
+        )
+        return dict(rows.all())
+
+
+def _assert_stored_equals_python() -> None:
+    """Every stored rendering is exactly what ``entity_to_api`` builds from the rows."""
+    import json
+
+    stored = _stored_api_json()
+    with session_scope() as s:
+        page = q.list_entities(s, None, limit=500, with_relations=True)
+    for entity in page.items:
+        assert stored[entity.ref] is not None, f"{entity.ref} has no stored rendering"
+        expected = entity_to_api(entity, page.relations[entity.ref])
+        assert json.loads(stored[entity.ref] or "") == expected, entity.ref
+
+
+def test_stored_api_json_follows_every_change(catalog: Path, db: str, tmp_path: Path) -> None:
+    """PostgreSQL stores each entity's API rendering; any change empties it in the writer's
+    transaction (so a reader never sees a stale one) and the next fill puts it back."""
+    import json
+
+    from pinconsole.catalog.materialize import fill_api_json
+
+    if "postgresql" not in db:
+        assert fill_api_json() == 0
+        assert set(_stored_api_json().values()) == {None}  # SQLite renders in Python
+        return
+    _assert_stored_equals_python()  # the import filled everything
+    assert fill_api_json() == 0  # nothing left to do: no write
+
+    def stored(ref: str) -> str | None:
+        return _stored_api_json()[ref]
+
+    # A scorecard update renders nothing differently: the rendering stays.
+    with session_scope() as s:
+        s.execute(update(Entity).where(Entity.name == "pay-svc").values(score=7))
+    assert stored("component:default/pay-svc") is not None
+    # A status change empties that entity's rendering; readers render it meanwhile.
+    with session_scope() as s:
+        s.execute(update(Entity).where(Entity.name == "pay-svc").values(status="orphaned"))
+    assert stored("component:default/pay-svc") is None
+    with session_scope() as s:
+        live = json.loads(q.entity_json(s, "component:default/pay-svc"))
+    assert live["metadata"]["annotations"]["backstage.io/orphan"] == "true"
+    # A new entity depending on pay-svc adds a relation whose source is pay-svc.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: newcomer\n"
+        "spec:\n  type: service\n  lifecycle: experimental\n  owner: team-b\n"
+        "  dependsOn: [component:pay-svc]\n"
+    )
+    assert fill_api_json() == 1  # pay-svc's rendering is back before the relation change
+    assert stored("component:default/pay-svc") is not None
+    assert import_locations([str(extra)]).errors == []
+    _assert_stored_equals_python()
+    with session_scope() as s:
+        served = json.loads(q.entity_json(s, "component:default/pay-svc"))
+    assert {"type": "dependencyOf", "targetRef": "component:default/newcomer"} in [
+        {"type": r["type"], "targetRef": r["targetRef"]} for r in served["relations"]
+    ]
+    # Removing the newcomer's location removes the relation again.
+    (extra / "catalog-info.yaml").write_text("")
+    import_locations([str(extra)])
+    _assert_stored_equals_python()
+
+
 @pytest.mark.parametrize(
     "filters",
     [
