@@ -72,6 +72,8 @@ def _on_commit(conn: Any) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _on_rollback(conn: Any) -> None:
+    if conn.invalidated:  # its connection died: ``info`` would try to reconnect
+        return
     conn.info.pop("pinconsole_wrote", None)
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from pinconsole.settings import get_settings
 
+T = TypeVar("T")
 _engines: dict[str, Engine] = {}
+_readers: dict[str, Engine] = {}
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
@@ -42,10 +46,43 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
+def get_read_engine(url: str | None = None) -> Engine:
+    """The engine for read-only sessions: autocommit (no BEGIN/COMMIT round trips).
+
+    On PostgreSQL it has its own pool without ``pre_ping``, which would cost a round trip per
+    checkout: readers retry once instead (``retry_read``). SQLite shares the main pool.
+    """
+    url = url or get_settings().database_url
+    reader = _readers.get(url)
+    if reader is None:
+        engine = get_engine(url)
+        if engine.dialect.name == "postgresql":
+            reader = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10, max_overflow=20)
+        else:
+            reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _readers[url] = reader
+    return reader
+
+
+def retry_read(read: Callable[[], T]) -> T:
+    """``read()``, and once more if its pooled connection had died (a database restart).
+
+    SQLAlchemy then invalidates every older pooled connection, so the second try connects anew.
+    Only for reads: running one twice is harmless.
+    """
+    try:
+        return read()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return read()
+
+
 def dispose_engines() -> None:
     """Close every pooled connection (tests and forks)."""
-    for engine in _engines.values():
+    for engine in [*_readers.values(), *_engines.values()]:
         engine.dispose()
+    _readers.clear()
     _engines.clear()
 
 

@@ -31,7 +31,7 @@ from pinconsole.catalog import query
 from pinconsole.catalog.descriptors import is_url
 from pinconsole.catalog.locations import register_location as register_location_target
 from pinconsole.catalog.serialize import entity_to_api, project_fields
-from pinconsole.db import session_scope
+from pinconsole.db import retry_read, session_scope
 from pinconsole.errors import Invalid, NotFound
 
 __all__ = ["router"]
@@ -54,8 +54,11 @@ async def _answer(request: Request, build: Callable[[Session], Any]) -> Response
     if body is cache.MISSING:
 
         def compute() -> bytes:
-            with query.read_scope() as session:
-                return _dumps(build(session))
+            def read() -> bytes:
+                with query.read_scope() as session:
+                    return _dumps(build(session))
+
+            return retry_read(read)
 
         body = await run_in_threadpool(
             functools.partial(cache.cached, maxsize=CACHE_BYTES, sizeof=len),

@@ -40,7 +40,7 @@ from pinconsole import cache
 from pinconsole.access.principal import ancestor_groups
 from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
 from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
-from pinconsole.db import get_engine, session_scope
+from pinconsole.db import get_read_engine, session_scope
 from pinconsole.errors import Invalid, NotFound
 from pinconsole.models.catalog import CatalogError, Entity, EntityTag, Relation
 
@@ -762,9 +762,6 @@ def entity_summary(entity: Entity) -> EntitySummary:
     )
 
 
-_read_engines: dict[str, Any] = {}
-
-
 @contextmanager
 def read_scope(url: str | None = None) -> Iterator[Session]:
     """A session for reads only, in autocommit: no BEGIN/COMMIT round trips per request.
@@ -772,13 +769,7 @@ def read_scope(url: str | None = None) -> Iterator[Session]:
     Each statement sees a consistent snapshot, and the read paths here answer a request with
     one statement (``list_entities`` and ``get_entity_by_ref`` fold totals and relations in).
     """
-    engine = get_engine(url)
-    reader = _read_engines.get(str(engine.url))
-    if reader is None:
-        reader = _read_engines[str(engine.url)] = engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
-    session = Session(reader, expire_on_commit=False)
+    session = Session(get_read_engine(url), expire_on_commit=False)
     try:
         yield session
     finally:

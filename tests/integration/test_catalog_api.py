@@ -177,3 +177,27 @@ def test_catalog_errors_route(api: TestClient, tmp_path: Path) -> None:
     items = api.get("/api/v1/catalog/errors").json()["items"]
     assert items and items[0]["source"].endswith("catalog-info.yaml")
     assert {"locationKey", "document", "field", "message", "text"} <= set(items[0])
+
+
+def test_reads_survive_a_database_restart(api: TestClient, db: str) -> None:
+    """Read connections are pooled without a ping per checkout: when the server has dropped
+    them (a restart, a failover), the read is retried once on a fresh connection."""
+    from sqlalchemy import text
+
+    from pinconsole import cache
+    from pinconsole.db import get_engine
+
+    assert api.get("/api/v1/entities", params={"kind": "component"}).status_code == 200
+    if "postgresql" in db:
+        with get_engine().connect() as conn:  # every other connection of this database dies
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    cache.clear()
+    for _ in range(3):  # each request may meet another dead pooled connection
+        r = api.get("/api/v1/entities", params={"kind": "component", "limit": 2})
+        assert r.status_code == 200, r.text
+        assert len(r.json()["items"]) == 2
