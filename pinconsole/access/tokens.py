@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from pinconsole.access.audit import record
 from pinconsole.access.principal import Principal, resolve_principal
-from pinconsole.cache import cached
+from pinconsole.cache import MISSING, cached, lookup
 from pinconsole.db import session_scope
 from pinconsole.errors import Invalid, NotFound, Unauthenticated
 from pinconsole.models import ApiToken
@@ -21,6 +21,7 @@ TOKEN_PREFIX = "pct_"
 PREFIX_LEN = 12
 # Writing last_used_at on every request would turn every API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+TOKEN_CACHE = "access.tokens"
 
 
 def hash_token(raw: str) -> str:
@@ -95,7 +96,14 @@ def verify_token(raw: str) -> Principal:
     raw = (raw or "").strip()
     if not raw:
         raise Unauthenticated("no API token given")
-    return cached("access.tokens", hash_token(raw), lambda: _verify_token(raw))
+    return cached(TOKEN_CACHE, hash_token(raw), lambda: _verify_token(raw))
+
+
+def known_token(raw: str) -> Principal | None:
+    """The principal of a token verified earlier in this data generation; never touches the
+    database, so the API can answer it on the event loop (``None``: call ``verify_token``)."""
+    hit = lookup(TOKEN_CACHE, hash_token((raw or "").strip()))
+    return None if hit is MISSING else hit
 
 
 def _verify_token(raw: str) -> Principal:
