@@ -20,7 +20,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 from cachetools import TTLCache
@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from pinconsole.settings import get_settings
 
-__all__ = ["MISSING", "bump", "cached", "clear", "generation", "lookup"]
+__all__ = ["MISSING", "bump", "cached", "cached_async", "clear", "generation", "lookup"]
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,26 @@ def cached(
         return hit  # type: ignore[no-any-return]
     value = compute()
     # A value larger than the whole budget is served but not kept (ValueError).
+    with _lock, contextlib.suppress(ValueError):
+        _cache(space, maxsize, sizeof)[full] = value
+    return value
+
+
+async def cached_async(
+    space: str,
+    key: Hashable,
+    compute: Callable[[], Awaitable[T]],
+    *,
+    maxsize: int = 2048,
+    sizeof: Callable[[Any], int] | None = None,
+) -> T:
+    """``cached`` for a computation that awaits (reads on the event loop)."""
+    full = (generation(), key)  # before the read: a write meanwhile makes this key stale
+    with _lock:
+        hit = _cache(space, maxsize, sizeof).get(full, MISSING)
+    if hit is not MISSING:
+        return hit  # type: ignore[no-any-return]
+    value = await compute()
     with _lock, contextlib.suppress(ValueError):
         _cache(space, maxsize, sizeof)[full] = value
     return value

@@ -32,6 +32,7 @@ from pinconsole.catalog.descriptors import is_url
 from pinconsole.catalog.locations import register_location as register_location_target
 from pinconsole.catalog.serialize import entity_to_api, project_fields
 from pinconsole.db import retry_read, session_scope
+from pinconsole.db_async import supports_async_reads
 from pinconsole.errors import Invalid, NotFound
 
 __all__ = ["router"]
@@ -238,18 +239,37 @@ def _one(session: Session, ref: str) -> _Raw:
     return _Raw(query.entity_json(session, ref))
 
 
+async def _entity_answer(request: Request, ref: str) -> Response:
+    """One entity: on PostgreSQL read on the event loop (one prepared statement), else as
+    every other read."""
+    if not supports_async_reads():
+        return await _answer(request, lambda s: _one(s, ref))
+    body = await cache.cached_async(
+        CACHE_SPACE,
+        (request.url.path, request.url.query),
+        lambda: _entity_body(ref),
+        maxsize=CACHE_BYTES,
+        sizeof=len,
+    )
+    return Response(content=body, media_type=JSON)
+
+
+async def _entity_body(ref: str) -> bytes:
+    return (await query.entity_json_async(ref)).encode()
+
+
 @router.get("/entities/by-ref/{kind}/{namespace}/{name}", summary="One entity with relations")
 async def entity_by_ref(
     request: Request, kind: str, namespace: str, name: str, principal: Principal
 ) -> Response:
-    return await _answer(request, lambda s: _one(s, f"{kind}:{namespace}/{name}"))
+    return await _entity_answer(request, f"{kind}:{namespace}/{name}")
 
 
 @router.get("/entities/by-name/{kind}/{namespace}/{name}", summary="Backstage's by-name alias")
 async def entity_by_name(
     request: Request, kind: str, namespace: str, name: str, principal: Principal
 ) -> Response:
-    return await _answer(request, lambda s: _one(s, f"{kind}:{namespace}/{name}"))
+    return await _entity_answer(request, f"{kind}:{namespace}/{name}")
 
 
 @router.get("/entities/by-uid/{uid}", summary="One entity by uid")

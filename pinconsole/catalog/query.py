@@ -41,6 +41,7 @@ from pinconsole.access.principal import ancestor_groups
 from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
 from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
 from pinconsole.db import get_read_engine, session_scope
+from pinconsole.db_async import fetch_value
 from pinconsole.errors import Invalid, NotFound
 from pinconsole.models.catalog import CatalogError, Entity, EntityTag, Relation
 
@@ -371,21 +372,36 @@ def list_entities_json(
     return [row[0] for row in rows], total, next_cursor
 
 
-_ENTITY_JSON_SQL = text(f"SELECT {ITEM_SQL_POSTGRES} FROM entity WHERE entity.ref = :ref")
+ENTITY_JSON_SQL_POSTGRES = f"SELECT {ITEM_SQL_POSTGRES} FROM entity WHERE entity.ref = %s"
+_ENTITY_JSON_SQL = text(ENTITY_JSON_SQL_POSTGRES.replace("%s", ":ref"))
+
+
+def normalise_ref(ref: str) -> str:
+    """``ref`` in its stored form (Backstage's defaulting, lowercase); ``Invalid`` if malformed."""
+    try:
+        return str(parse_ref(ref))
+    except RefError as exc:
+        raise Invalid(str(exc), where="ref") from exc
 
 
 def entity_json(session: Session, ref: str) -> str:
     """One entity as Backstage-shaped JSON text, relations included; ``NotFound`` if absent."""
-    try:
-        key = str(parse_ref(ref))
-    except RefError as exc:
-        raise Invalid(str(exc), where="ref") from exc
+    key = normalise_ref(ref)
     if session.get_bind().dialect.name != "postgresql":
         detail = get_entity_by_ref(session, key, resolve_targets=False)
         return _dumps(
             entity_to_api(detail.entity, [(r.type, r.target_ref) for r in detail.relations])
         )
     found = session.connection().execute(_ENTITY_JSON_SQL, {"ref": key}).scalar()
+    if found is None:
+        raise NotFound(f"no entity {key}")
+    return str(found)
+
+
+async def entity_json_async(ref: str) -> str:
+    """``entity_json`` on the event loop (PostgreSQL only: ``db_async``)."""
+    key = normalise_ref(ref)
+    found = await fetch_value(ENTITY_JSON_SQL_POSTGRES, (key,))
     if found is None:
         raise NotFound(f"no entity {key}")
     return str(found)

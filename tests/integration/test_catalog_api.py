@@ -187,7 +187,9 @@ def test_reads_survive_a_database_restart(api: TestClient, db: str) -> None:
     from pinconsole import cache
     from pinconsole.db import get_engine
 
+    by_ref = "/api/v1/entities/by-ref/component/default/pay-svc"
     assert api.get("/api/v1/entities", params={"kind": "component"}).status_code == 200
+    assert api.get(by_ref).status_code == 200  # the event-loop read path (PostgreSQL)
     if "postgresql" in db:
         with get_engine().connect() as conn:  # every other connection of this database dies
             conn.execute(
@@ -201,3 +203,6 @@ def test_reads_survive_a_database_restart(api: TestClient, db: str) -> None:
         r = api.get("/api/v1/entities", params={"kind": "component", "limit": 2})
         assert r.status_code == 200, r.text
         assert len(r.json()["items"]) == 2
+        r = api.get(by_ref)
+        assert r.status_code == 200, r.text
+        assert r.json()["metadata"]["name"] == "pay-svc"
