@@ -14,7 +14,15 @@ from typing import Any
 from pinconsole.catalog.refs import DEFAULT_NAMESPACE
 from pinconsole.models.catalog import Entity
 
-__all__ = ["ITEM_SQL_POSTGRES", "ITEM_SQL_RENDER", "entity_to_api", "project_fields"]
+__all__ = [
+    "ENTITY_OBJECT_SQL",
+    "ITEM_SQL_POSTGRES",
+    "ITEM_SQL_RENDER",
+    "entity_to_api",
+    "item_sql",
+    "project_fields",
+    "relations_agg_sql",
+]
 
 ORPHAN_ANNOTATION = "backstage.io/orphan"
 
@@ -72,8 +80,8 @@ def project_fields(item: Mapping[str, Any], fields: Sequence[str]) -> dict[str, 
 # text (``json``, not ``jsonb``: no binary round trip); the body never has a "relations" key
 # (the write side drops it from input). Kept equal to ``entity_to_api`` by a parity test (key
 # order aside, which JSON does not define).
-ITEM_SQL_RENDER = """(
-  left((entity.body || jsonb_build_object(
+# The entity's object without its closing brace, so the relations can follow as text.
+ENTITY_OBJECT_SQL = """left((entity.body || jsonb_build_object(
     'apiVersion', coalesce(entity.body->'apiVersion', '"backstage.io/v1alpha1"'::jsonb),
     'kind', coalesce(entity.body->'kind', to_jsonb(entity.kind)),
     'metadata', coalesce(entity.body->'metadata', '{}'::jsonb)
@@ -86,21 +94,36 @@ ITEM_SQL_RENDER = """(
                   coalesce(entity.body->'metadata'->'annotations', '{}'::jsonb)
                   || '{"backstage.io/orphan": "true"}'::jsonb)
            ELSE '{}'::jsonb END
-  ))::text, -1)
-  || ', "relations": '
-  || coalesce((
-       SELECT json_agg(json_build_object(
-                'type', r.type,
-                'targetRef', r.target_ref,
+  ))::text, -1)"""
+
+
+def relations_agg_sql(alias: str) -> str:
+    """``json_agg`` of the (distinct) relation rows named ``alias``, in a stable order."""
+    return f"""json_agg(json_build_object(
+                'type', {alias}.type,
+                'targetRef', {alias}.target_ref,
                 'target', json_build_object(
-                   'kind', split_part(r.target_ref, ':', 1),
-                   'namespace', split_part(split_part(r.target_ref, ':', 2), '/', 1),
-                   'name', split_part(r.target_ref, '/', 2)))
-              ORDER BY r.type COLLATE "C", r.target_ref COLLATE "C")
-       FROM (SELECT DISTINCT type, target_ref FROM relation
-             WHERE relation.source_ref = entity.ref) AS r)::text, '[]')
-  || '}'
+                   'kind', split_part({alias}.target_ref, ':', 1),
+                   'namespace', split_part(split_part({alias}.target_ref, ':', 2), '/', 1),
+                   'name', split_part({alias}.target_ref, '/', 2)))
+              ORDER BY {alias}.type COLLATE "C", {alias}.target_ref COLLATE "C")"""
+
+
+def item_sql(relations_json: str) -> str:
+    """The whole item, given an SQL expression of its relations as ``json`` (or NULL)."""
+    return f"""(
+  {ENTITY_OBJECT_SQL}
+  || ', "relations": '
+  || coalesce(({relations_json})::text, '[]')
+  || '}}'
 )"""
+
+
+ITEM_SQL_RENDER = item_sql(
+    f"""SELECT {relations_agg_sql("r")}
+       FROM (SELECT DISTINCT type, target_ref FROM relation
+             WHERE relation.source_ref = entity.ref) AS r"""
+)
 
 # What readers select: the stored rendering (``catalog.materialize``), or the rendering itself
 # while it is not stored (COALESCE evaluates the second argument only then).
