@@ -42,7 +42,8 @@ def nav_sections(pages: list[PageSpec]) -> list[NavSection]:
     for p in pages:
         if p.nav is None:
             continue
-        groups.setdefault(p.nav.section, []).append(NavItem(p.nav.label, p.route, p.nav.icon))
+        item = NavItem(p.nav.label, p.route, p.nav.icon, admin_only=p.admin_only)
+        groups.setdefault(p.nav.section, []).append(item)
     known = [s for s in SECTION_ORDER if s in groups]
     rest = sorted(s for s in groups if s not in SECTION_ORDER)
     return [NavSection(s, groups[s]) for s in known + rest]
@@ -115,7 +116,11 @@ def _navigation(active: str | None) -> rx.Component:
         padding_x=space(3),
     )
     return c.side_navigation(
-        nav_sections(registry.nav), active or "", header=_brand(), footer=footer
+        nav_sections(registry.nav),
+        active or "",
+        header=_brand(),
+        footer=footer,
+        is_admin=AppState.is_admin,
     )
 
 

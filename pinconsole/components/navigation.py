@@ -17,12 +17,19 @@ class NavItem:
     href: str
     icon: str = "circle"
     badge: Any = None
+    admin_only: bool = False  # shown only where ``side_navigation``'s ``is_admin`` holds
 
 
 @dataclass(frozen=True)
 class NavSection:
     label: str
     items: list[NavItem] = field(default_factory=list)
+
+
+def _admin_only(component: rx.Component, is_admin: rx.Var | bool) -> rx.Component:
+    if isinstance(is_admin, rx.Var):
+        return rx.cond(is_admin, component)
+    return component if is_admin else rx.fragment()
 
 
 def _nav_link(item: NavItem, active: Any) -> rx.Component:
@@ -70,15 +77,20 @@ def side_navigation(
     header: rx.Component | None = None,
     footer: rx.Component | None = None,
     label: str = "Main",
+    is_admin: rx.Var | bool = True,
     **props: Any,
 ) -> rx.Component:
     """The left rail: ``active`` is the href of the current page's nav item.
+
+    Admin-only items (and a section made only of them) appear only while ``is_admin`` holds:
+    a rail should not offer pages that answer "for administrators only".
 
     ``label`` names the landmark; only the app's own rail is "Main" (tests and screen readers
     find it by that name), examples and secondary menus pass another.
     """
     groups: list[Any] = []
     for section in sections:
+        only_admin = bool(section.items) and all(i.admin_only for i in section.items)
         items: list[Any] = []
         if section.label:
             items.append(
@@ -93,8 +105,14 @@ def side_navigation(
                     padding_bottom=space(1),
                 )
             )
-        items.extend(_nav_link(i, active) for i in section.items)
-        groups.append(rx.flex(*items, direction="column", gap=space(0.5)))
+        items.extend(
+            _admin_only(_nav_link(i, active), is_admin)
+            if i.admin_only and not only_admin
+            else _nav_link(i, active)
+            for i in section.items
+        )
+        group = rx.flex(*items, direction="column", gap=space(0.5))
+        groups.append(_admin_only(group, is_admin) if only_admin else group)
     body: list[Any] = []
     if header is not None:
         body.append(header)

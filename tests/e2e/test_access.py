@@ -60,6 +60,8 @@ def test_guard_signin_audit_and_sign_out(console: Any, page: Page, shot: Any) ->
     shot(page, "signin")
     _choose(page, admin)
     expect(page).to_have_url(re.compile(r"/admin/audit/?$"), timeout=30_000)
+    rail = page.get_by_role("navigation", name="Main")
+    expect(rail.get_by_role("link", name="Audit log")).to_be_visible(timeout=30_000)
     # The row only the backend knows: this very sign-in.
     row = page.locator(".pc-table-row", has_text="auth.sign_in").filter(has_text=admin)
     expect(row.first).to_be_visible(timeout=30_000)
@@ -90,6 +92,10 @@ def test_non_admins_are_turned_away_from_admin_pages(console: Any, page: Page) -
     # Home (with its own tables) is shown, and nothing of the audit page: no filters, no rows.
     expect(page.get_by_text("Recent activity")).to_be_visible()
     assert page.locator("#audit-actor").count() == 0
+    # The rail offers them no admin pages either.
+    rail = page.get_by_role("navigation", name="Main")
+    expect(rail.get_by_role("link", name="Catalog")).to_be_visible()
+    expect(rail.get_by_role("link", name="Audit log")).to_have_count(0)
 
 
 def test_api_and_reflex_routes_share_one_port(console: Any) -> None:

@@ -292,6 +292,27 @@ def _page(route: str, title: str, section: str | None = None, order: int = 100) 
     return PageSpec(route=route, title=title, component=lambda: rx.fragment(), nav=nav)
 
 
+def test_admin_pages_leave_the_rail_for_everyone_else() -> None:
+    audit = PageSpec(
+        route="/admin/audit",
+        title="Audit",
+        component=lambda: rx.fragment(),
+        nav=NavEntry("Audit", "circle", section="Admin"),
+        admin_only=True,
+    )
+    sections = layout.nav_sections([_page("/", "Home", "Explore"), audit])
+    assert [i.admin_only for s in sections for i in s.items] == [False, True]
+
+    def rendered(is_admin: bool) -> str:
+        return str(c.side_navigation(sections, "/", is_admin=is_admin).render())
+
+    assert "/admin/audit" in rendered(True) and "Admin" in rendered(True)
+    assert "/admin/audit" not in rendered(False) and "Admin" not in rendered(False)
+    assert '"/"' in rendered(False) or "'/'" in rendered(False)
+    dynamic = str(c.side_navigation(sections, "/", is_admin=rx.Var("is_admin")).render())
+    assert "/admin/audit" in dynamic and "is_admin" in dynamic  # rendered under a condition
+
+
 def test_nav_sections_follow_the_fixed_order_then_alphabetical() -> None:
     pages = [
         _page("/design", "Design", "Developer"),
