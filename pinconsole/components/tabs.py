@@ -13,13 +13,18 @@ from pinconsole.components.tokens import COLOR, FONT_SIZE, TRANSITION, space
 
 @dataclass(frozen=True)
 class Tab:
-    """``href`` makes the tab a link (entity pages); otherwise ``on_change(value)`` fires."""
+    """``href`` makes the tab a link (entity pages); otherwise ``on_change(value)`` fires.
+
+    ``visible`` (a bool Var) shows the tab only while it holds, so one bar serves every set of
+    optional tabs instead of one prebuilt bar per combination.
+    """
 
     value: str
     label: str
     icon: str | None = None
     count: Any = None
     href: str | None = None
+    visible: Any = None
 
 
 def _selected(value: Any, tab_value: str) -> Any:
@@ -79,14 +84,16 @@ def tabs(
         )
         aria = {"role": "tab", "aria_selected": selected}
         if tab.href is not None:
-            return rx.link(inner, href=tab.href, underline="none", **aria)
-        return rx.box(
-            inner,
-            on_click=on_change(tab.value) if on_change is not None else None,
-            cursor="pointer",
-            tab_index=0,
-            **aria,
-        )
+            element = rx.link(inner, href=tab.href, underline="none", **aria)
+        else:
+            element = rx.box(
+                inner,
+                on_click=on_change(tab.value) if on_change is not None else None,
+                cursor="pointer",
+                tab_index=0,
+                **aria,
+            )
+        return element if tab.visible is None else rx.cond(tab.visible, element)
 
     return rx.flex(
         *[one(t) for t in items],

@@ -3,7 +3,6 @@ and a small graph), the API definition and the tabs plugins contribute."""
 
 from __future__ import annotations
 
-from itertools import combinations
 from typing import Any
 
 import reflex as rx
@@ -442,19 +441,13 @@ def _base_tabs() -> list[Tab]:
 
 
 def _tab_bar() -> rx.Component:
-    """The bar for each combination of optional tabs (API, plugin tabs), picked by tab_key."""
-    plugin_tabs = get_registry().entity_tabs
-    optional: list[Tab] = [Tab("api", "Definition", icon="file-code")]
-    optional += [Tab(t.id, t.label, icon="puzzle") for t in plugin_tabs]
-    variants: list[tuple[str, rx.Component]] = []
-    for size in range(1, len(optional) + 1):
-        for combo in combinations(optional, size):
-            key = ",".join(t.value for t in combo)
-            variants.append(
-                (key, tabs([*_base_tabs(), *combo], EntityState.tab, EntityState.set_tab))
-            )
-    default = tabs(_base_tabs(), EntityState.tab, EntityState.set_tab)
-    return rx.match(EntityState.tab_key, *variants, default)
+    """One bar; the optional tabs (API, plugin tabs) show only when the entity has them."""
+    optional = [Tab("api", "Definition", icon="file-code", visible=EntityState.is_api)]
+    optional += [
+        Tab(t.id, t.label, icon="puzzle", visible=EntityState.plugin_tab_ids.contains(t.id))  # type: ignore[attr-defined]
+        for t in get_registry().entity_tabs
+    ]
+    return tabs([*_base_tabs(), *optional], EntityState.tab, EntityState.set_tab)
 
 
 def _tab_body() -> rx.Component:

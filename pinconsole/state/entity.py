@@ -169,8 +169,7 @@ class EntityState(AppState):
     api_info: dict[str, str] = {}
     api_raw: str = ""
     tab: str = "overview"
-    plugin_tab_ids: list[str] = []
-    tab_key: str = ""  # "api,workloads": which optional tabs the bar shows
+    plugin_tab_ids: list[str] = []  # plugin tabs whose predicate holds: the bar shows these
     yaml_text: str = ""
 
     @rx.event
@@ -202,7 +201,6 @@ class EntityState(AppState):
         tabs = _visible_tabs(dict(detail.entity.body))
         self.plugin_tab_ids = [t.id for t in tabs]
         optional = (["api"] if self.is_api else []) + self.plugin_tab_ids
-        self.tab_key = ",".join(optional)
         allowed = {"overview", "relations", *optional}
         self.tab = query_tab if query_tab in allowed else "overview"
         return [t.on_load for t in tabs if t.on_load is not None]

@@ -64,6 +64,18 @@ def test_app_serves_the_plugin_page_and_entity_page_shows_its_tab(hello_installe
     assert "hello-runbook" not in [t.id for t in _visible_tabs({"kind": "Group", "spec": {}})]
 
 
+def test_entity_tab_bar_holds_each_plugin_tab_once_behind_a_condition(
+    hello_installed: None,
+) -> None:
+    """One bar whatever the number of plugin tabs (not one per combination of them)."""
+    from pinconsole.pages.entity import _tab_bar
+
+    bar = str(_tab_bar().render())
+    for label in ("Overview", "Relations", "Definition", "Workloads", "Runbook"):
+        assert bar.count(f'"{label}"') == 1, label
+    assert bar.count("plugin_tab_ids") >= 2  # Workloads and Runbook each wait for the state
+
+
 def test_a_broken_external_plugin_is_reported_not_fatal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
