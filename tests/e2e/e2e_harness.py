@@ -161,11 +161,64 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+# What a page shows while its data is on the way: skeleton_rows() (aria-busy) and rx.skeleton.
+LOADING = '[aria-busy="true"], .rt-Skeleton'
+
+
+def wait_loaded(page: Any, *, timeout: float = 30_000) -> None:
+    """Until no placeholder is left on the page: prerendered pages show skeletons until the
+    websocket delivered the state, and a screenshot taken before that shows no data."""
+    try:
+        page.wait_for_function("sel => !document.querySelector(sel)", arg=LOADING, timeout=timeout)
+    except Exception as exc:  # playwright's TimeoutError: say what was still loading
+        busy = page.locator(LOADING).count()
+        raise AssertionError(f"{page.url}: {busy} placeholder(s) still loading") from exc
+
+
+# Finite animations (CSS transitions such as a theme change's colours) that are still running,
+# awaited for at most 3 s; endless ones (spinners) are left alone.
+_SETTLE = """() => Promise.race([
+    Promise.all(document.getAnimations()
+        .filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)
+        .map(a => a.finished.catch(() => null))),
+    new Promise(resolve => setTimeout(resolve, 3000)),
+])"""
+TOASTS = "[data-sonner-toast]"  # transient messages (c.toast), fixed over the page's content
+
+
+def _settle(page: Any) -> None:
+    """Take the mouse off the page (a hovered button or chart toolbar is no part of the view),
+    let toasts go (a few seconds; one that stays is shot as it is) and transitions end."""
+    page.mouse.move(0, 0)  # the side navigation's padding: nothing reacts there
+    with contextlib.suppress(Exception):
+        page.wait_for_function("sel => !document.querySelector(sel)", arg=TOASTS, timeout=15_000)
+    page.evaluate(_SETTLE)
+
+
 def save_screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
-    """Save a PNG of the page as ``screenshots/<name>.png`` (gitignored) and return its path."""
+    """Save a PNG of the loaded page (no skeleton or toast left, transitions finished) as
+    ``screenshots/<name>.png`` (gitignored) and return its path.
+
+    A full-page shot is taken from the top in a window as tall as the page: in the real window
+    the fixed side navigation would end after one screen and a scrolled page would show the
+    sticky top bar in the middle.
+    """
+    wait_loaded(page)
+    _settle(page)
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    size = page.viewport_size
+    if not full_page or size is None:
+        page.screenshot(path=str(path))
+        return path
+    page.evaluate("() => window.scrollTo(0, 0)")
+    height = int(page.evaluate("() => document.documentElement.scrollHeight"))
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    try:
+        _settle(page)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
     return path
 
 

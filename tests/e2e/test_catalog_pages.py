@@ -1,12 +1,11 @@
 """The catalog in the browser: filter /catalog (the URL carries the filters), open a service,
 see its owner, relations and its API's operations, then its team, a member and /teams; broken
 descriptors on /catalog/errors. Screenshots: catalog-list, catalog-service, catalog-api,
-catalog-team (copied to docs/screenshots)."""
+catalog-team (scripts/screenshots.py copies them to docs/screenshots)."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from typing import Any
@@ -19,8 +18,6 @@ from sqlmodel import col, select
 
 from pinconsole.db import session_scope
 from pinconsole.models import Entity, Relation
-
-DOCS_SHOTS = ROOT / "docs" / "screenshots"
 
 
 def _service(database_url: str) -> tuple[str, str, str]:
@@ -45,12 +42,6 @@ def _service(database_url: str) -> tuple[str, str, str]:
     pytest.skip("the demo has no service providing an OpenAPI API (is the demo seeded?)")
 
 
-def _shot(page: Page, shot: Any, name: str) -> None:
-    path = shot(page, name)
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_SHOTS / f"{name}.png")
-
-
 def test_catalog_service_api_team(console: Any, page: Page, shot: Any) -> None:
     service, team, api = _service(console.database_url)
     svc_url, api_url = f"/catalog/component/default/{service}", f"/catalog/api/default/{api}"
@@ -68,7 +59,7 @@ def test_catalog_service_api_team(console: Any, page: Page, shot: Any) -> None:
     page.get_by_role("option", name=re.compile(r"^production")).click()
     expect(page).to_have_url(re.compile(r"lifecycle=production"), timeout=30_000)
     expect(row.first).to_be_visible()
-    _shot(page, shot, "catalog-list")
+    shot(page, "catalog-list")
 
     # A shared link reproduces the view.
     page.goto(f"/catalog?kind=component&text={service}")
@@ -82,7 +73,7 @@ def test_catalog_service_api_team(console: Any, page: Page, shot: Any) -> None:
     expect(page.locator("#entity-scorecard")).to_be_visible()
     graph = page.locator("#entity-graph")
     expect(graph.locator(f'a[href="{api_url}"]').first).to_be_visible()
-    _shot(page, shot, "catalog-service")
+    shot(page, "catalog-service")
 
     page.get_by_role("tab", name="Relations").click()
     relations = page.locator("#entity-relations")
@@ -96,7 +87,7 @@ def test_catalog_service_api_team(console: Any, page: Page, shot: Any) -> None:
     operations = page.locator(".pc-api-operation")
     expect(operations.first).to_be_visible(timeout=30_000)
     expect(operations.first).to_contain_text(re.compile(r"GET|POST|PUT|PATCH|DELETE"))
-    _shot(page, shot, "catalog-api")
+    shot(page, "catalog-api")
 
     page.goto(f"/catalog/component/default/{service}")
     page.locator("#entity-owner").click()
@@ -105,7 +96,7 @@ def test_catalog_service_api_team(console: Any, page: Page, shot: Any) -> None:
     expect(page.locator("#team-members")).to_be_visible()
     expect(page.locator(f'#team-owned a[href="{svc_url}"]').first).to_be_visible()
     expect(page.locator("#team-scorecard")).to_be_visible()
-    _shot(page, shot, "catalog-team")
+    shot(page, "catalog-team")
 
     # A member's page lists the team; the teams index finds the team.
     page.locator("#team-members a").first.click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from e2e_harness import wait_loaded
 from playwright.sync_api import Page, expect
 
 NAV_LINKS = 'nav[aria-label="Main"] a.pc-nav-link'
@@ -37,6 +38,10 @@ def test_home_shows_the_signed_in_user_and_its_modules(signed_in_page: Page, sho
     for title in ("My services", "My team", "Recent activity"):
         expect(page.get_by_text(title, exact=True).first).to_be_visible()
     expect(page.get_by_placeholder("Search services, APIs, teams, people")).to_be_visible()
+    # The modules show skeletons until their data arrived (shot() waits for them to go).
+    wait_loaded(page)
+    services = page.locator("main .pc-table-row").or_(page.get_by_text("No services yet"))
+    expect(services.first).to_be_visible()
     shot(page, "home-light")
     assert not errors
 
@@ -94,6 +99,7 @@ def test_design_page_is_live_and_the_theme_toggles(signed_in_page: Page, shot: A
     # The choice survives navigation; home renders dark too.
     page.locator(NAV_LINKS, has_text="Home").first.click()
     expect(page.locator("main h1")).to_contain_text(",")
+    expect(page.locator("main h1")).not_to_contain_text(", there")  # the prerendered greeting
     assert _is_dark(page)
     shot(page, "home-dark")
     assert background != "rgb(255, 255, 255)"
