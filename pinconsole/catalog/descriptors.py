@@ -364,6 +364,7 @@ def resolve_substitutions(
 ) -> list[IngestError]:
     """Replace ``{$text|$json|$yaml: path-or-url}`` values in place; return the errors.
 
+    Other ``$``-keyed mappings (``$ref``, ``{$text: 1}``) stay as they are, as in Backstage.
     Paths resolve relative to the document's file or URL, as Backstage's placeholder processor
     does. A failing substitution leaves an error and the entity is not ingested.
     """
@@ -371,10 +372,15 @@ def resolve_substitutions(
 
     def walk(value: Any, path: FieldPath) -> Any:
         if isinstance(value, dict):
-            if len(value) == 1:
-                ((key, arg),) = value.items()
-                if isinstance(key, str) and key.startswith("$"):
-                    return substitute(key, arg, path)
+            if any(isinstance(k, str) and k.startswith("$") for k in value):
+                # As Backstage's PlaceholderProcessor: only a one-key mapping naming a known
+                # substitution with a string argument is one; anything else with a ``$`` key
+                # (JSON Schema's ``$ref`` in a definition or template) is data, left alone.
+                if len(value) == 1:
+                    ((key, arg),) = value.items()
+                    if key in SUBSTITUTIONS and isinstance(arg, str):
+                        return substitute(key, arg, path)
+                return value
             for k, v in value.items():
                 value[k] = walk(v, (*path, str(k)))
             return value
@@ -383,13 +389,8 @@ def resolve_substitutions(
                 value[i] = walk(v, (*path, i))
         return value
 
-    def substitute(key: str, arg: Any, path: FieldPath) -> Any:
-        if key not in SUBSTITUTIONS:
-            errors.append(
-                doc.error(f"unknown substitution {key} (use $text, $json or $yaml)", path)
-            )
-            return None
-        if not isinstance(arg, str) or not arg.strip():
+    def substitute(key: str, arg: str, path: FieldPath) -> Any:
+        if not arg.strip():
             errors.append(doc.error(f"{key} needs a relative path or a URL", path))
             return None
         try:
@@ -403,10 +404,20 @@ def resolve_substitutions(
         try:
             if key == "$json":
                 return json.loads(content)
-            return yaml.load(content, Loader=DescriptorLoader)
+            documents = [
+                d for d in yaml.load_all(content, Loader=DescriptorLoader) if d is not None
+            ]
         except (ValueError, yaml.YAMLError) as exc:
             errors.append(doc.error(f"{key} {arg}: cannot parse: {exc}", path))
             return None
+        if len(documents) != 1:
+            errors.append(
+                doc.error(
+                    f"{key} {arg}: expected exactly one YAML document, found {len(documents)}", path
+                )
+            )
+            return None
+        return documents[0]
 
     doc.body = walk(doc.body, ())
     return errors

@@ -54,7 +54,7 @@ _SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple
     "System": (("owner",), ("domain", "type"), (), ()),
     "Domain": (("owner",), ("subdomainOf", "type"), (), ()),
     "Group": (("type",), ("parent",), ("members",), ("children",)),
-    "User": ((), (), ("memberOf",), ()),
+    "User": ((), (), (), ("memberOf",)),
     "Location": ((), ("type", "target", "presence"), ("targets",), ()),
     "Template": ((), ("type", "owner", "system"), (), ()),
 }
@@ -151,8 +151,8 @@ def _check_metadata(meta: Any, out: list[Problem]) -> None:
 
 def _check_spec(kind: str, spec: Any, out: list[Problem]) -> None:
     required, optional, lists, required_lists = _SPECS[kind]
-    if spec is None and not required and not required_lists and kind != "Location":
-        return
+    if spec is None and kind == "Template":
+        return  # the scaffolder validates templates; the catalog only lists them
     if not isinstance(spec, Mapping):
         out.append((("spec",), f"spec is required for kind {kind} and must be a mapping"))
         return
@@ -184,8 +184,7 @@ def _check_spec(kind: str, spec: Any, out: list[Problem]) -> None:
             if not isinstance(item, str) or not item.strip():
                 out.append((("spec", key, i), "must be a non-empty string"))
     if kind == "Location":
-        if not spec.get("target") and not spec.get("targets"):
-            out.append((("spec", "target"), "a Location needs spec.target or spec.targets"))
+        # Backstage requires no target: ``spec: {}`` is a valid (empty) Location.
         presence = spec.get("presence")
         if presence not in (None, "required", "optional"):
             out.append((("spec", "presence"), "spec.presence must be required or optional"))

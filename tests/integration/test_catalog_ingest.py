@@ -98,6 +98,9 @@ def test_every_kind_relation_and_substitution(db: str, valid_dir: Path) -> None:
     assert api.body["metadata"]["links"][0]["type"] == "docs"
     assert ents["api:default/payment-events"].body["metadata"]["labels"]["team"] == "payments"
     assert '"asyncapi"' in ents["api:default/payment-events"].body["spec"]["definition"]
+    # JSON Schema's $ref is data, not a substitution (as in Backstage).
+    params = ents["template:default/python-service"].body["spec"]["parameters"]
+    assert params[0]["properties"]["name"] == {"$ref": "#/definitions/name"}
     annotations = svc.body["metadata"]["annotations"]
     assert annotations["backstage.io/managed-by-location"].startswith("file:")
     assert annotations["backstage.io/managed-by-origin-location"] == f"file:{valid_dir}"

@@ -103,7 +103,31 @@ def test_validation_messages_name_the_field() -> None:
         "metadata": {"name": "l"},
         "spec": {},
     }
-    assert validate_entity(loc)[0][0] == ("spec", "target")
+    assert validate_entity(loc) == []  # Backstage: the minimal Location spec is {}
+    assert validate_entity({**loc, "spec": None}) == [
+        (("spec",), "spec is required for kind Location and must be a mapping")
+    ]
+    assert validate_entity({**loc, "spec": {"target": 3, "presence": "maybe"}}) == [
+        (("spec", "target"), "spec.target must be a string"),
+        (("spec", "presence"), "spec.presence must be required or optional"),
+    ]
+    user = {"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "u"}}
+    assert validate_entity({**user, "spec": {"memberOf": []}}) == []
+    assert validate_entity({**user, "spec": {"profile": {"email": "u@x"}}}) == [
+        (("spec", "memberOf"), "spec.memberOf is required for kind User (may be [])")
+    ]
+    assert validate_entity(user) == [
+        (("spec",), "spec is required for kind User and must be a mapping")
+    ]
+    for kind, spec in (
+        ("System", {}),
+        ("Domain", {"type": "product-area"}),
+        ("Resource", {"type": "database"}),
+    ):
+        body = {"apiVersion": "backstage.io/v1alpha1", "kind": kind, "metadata": {"name": "x"}}
+        assert (("spec", "owner"), f"spec.owner is required for kind {kind}") in validate_entity(
+            {**body, "spec": spec}
+        )
     api = {
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "API",
@@ -205,12 +229,25 @@ def test_substitutions_and_root(tmp_path: Path) -> None:
         "y": [{"$json": "data.json"}],
         "z": {"$yaml": "data.yaml"},
         "bad": {"$text": "../escape.txt"},
+        "two": {"$yaml": "two.yaml"},
+        # Left alone, as Backstage's PlaceholderProcessor does: JSON Schema's $ref, unknown
+        # or non-string placeholders, and $-keys beside other keys.
+        "schema": {"items": {"$ref": "#/definitions/node"}},
         "odd": {"$file": "x"},
+        "nonstr": {"$text": 1},
+        "mixed": {"$text": "./spec.txt", "other": 1},
     }
+    (tmp_path / "two.yaml").write_text("a: 1\n---\nb: 2\n")
     doc = Document(body, source, 0, "", 0)
     errors = resolve_substitutions(doc, str(tmp_path), lambda p: Path(p).read_text())
     assert doc.body["x"] == "hello" and doc.body["y"] == [{"a": [1]}] and doc.body["z"] == {"b": 2}
-    assert {e.field for e in errors} == {"bad", "odd"}
+    assert doc.body["schema"] == {"items": {"$ref": "#/definitions/node"}}
+    assert doc.body["odd"] == {"$file": "x"} and doc.body["nonstr"] == {"$text": 1}
+    assert doc.body["mixed"] == {"$text": "./spec.txt", "other": 1}
+    assert {e.field for e in errors} == {"bad", "two"}
+    assert "exactly one YAML document, found 2" in next(
+        e.message for e in errors if e.field == "two"
+    )
     assert "outside the location root" in next(e.message for e in errors if e.field == "bad")
     assert resolve_target("b.yaml", "http://h:1/x/a.yaml", "http://h:1/") == "http://h:1/x/b.yaml"
     with pytest.raises(ValueError):
