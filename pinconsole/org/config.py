@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,25 +133,66 @@ class GroupConfig(_Block):
 class VendorConfig(_Block):
     dn_attribute_name: str | None = Field(default=None, alias="dnAttributeName")
     uuid_attribute_name: str | None = Field(default=None, alias="uuidAttributeName")
+    # Backstage: lower-case the DN annotation (and member values) for directories that send
+    # members in another case than the DNs. Comparisons here are normalised either way.
+    dn_case_sensitive: bool = Field(default=False, alias="dnCaseSensitive")
 
 
 class ScheduleConfig(_Block):
-    """Backstage task schedule: ``frequency`` as {minutes: 60}, ISO 8601 or {cron: ...}."""
+    """Backstage task schedule: ``frequency`` as {minutes: 60}, ISO 8601, {cron: ...} or
+    {trigger: manual} (no automatic runs: only ``pinconsole org sync`` and "Sync now").
+
+    Checked when the file is read, so a bad value fails ``org check`` rather than the job."""
 
     frequency: Any = None
     timeout: Any = None
     initial_delay: Any = Field(default=None, alias="initialDelay")
-    scope: str | None = None
+    scope: Literal["global", "local"] | None = None
+
+    @field_validator("frequency")
+    @classmethod
+    def _frequency(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Mapping) and set(value) == {"trigger"}:
+            if value["trigger"] != "manual":
+                raise ValueError("trigger must be 'manual'")
+            return dict(value)
+        if isinstance(value, Mapping) and set(value) == {"cron"}:
+            from croniter import croniter
+
+            expr = str(value["cron"])
+            if not croniter.is_valid(expr, second_at_beginning=len(expr.split()) == 6):
+                raise ValueError(f"{expr!r} is not a crontab expression")
+            return dict(value)
+        if duration_seconds(value) <= 0:
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("timeout", "initial_delay")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is not None:
+            duration_seconds(value)
+        return value
+
+    @property
+    def manual(self) -> bool:
+        """``frequency: {trigger: manual}``: Backstage runs such a task only when asked."""
+        return isinstance(self.frequency, Mapping) and "trigger" in self.frequency
 
     def interval_seconds(self, now: datetime | None = None) -> float | None:
-        """Seconds until the next run, or None when no frequency is given."""
-        if self.frequency is None:
+        """Seconds until the next run, or None when no frequency is given or it is manual."""
+        if self.frequency is None or self.manual:
             return None
         if isinstance(self.frequency, Mapping) and "cron" in self.frequency:
             from croniter import croniter
 
+            expr = str(self.frequency["cron"])
             start = now or datetime.now()
-            nxt = croniter(str(self.frequency["cron"]), start).get_next(datetime)
+            # Backstage's six-field cron puts the seconds first, croniter's default last.
+            it = croniter(expr, start, second_at_beginning=len(expr.split()) == 6)
+            nxt = it.get_next(datetime)
             return max(1.0, (nxt - start).total_seconds())
         return duration_seconds(self.frequency)
 
@@ -203,18 +244,21 @@ class LdapProviderConfig(_Block):
 # --- durations ---------------------------------------------------------------------------------
 
 _ISO = re.compile(
-    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"^P(?:(?P<years>\d+(?:\.\d+)?)Y)?(?:(?P<months>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
     r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$",
     re.IGNORECASE,
 )
-_UNITS = {
+_UNITS = {  # Backstage HumanDuration (Luxon): a month is 30 days and a year 365 here
     "milliseconds": 0.001,
     "seconds": 1,
     "minutes": 60,
     "hours": 3600,
     "days": 86400,
     "weeks": 7 * 86400,
+    "months": 30 * 86400,
+    "years": 365 * 86400,
 }
 
 
@@ -226,8 +270,7 @@ def duration_seconds(value: Any) -> float:
         m = _ISO.match(value.strip())
         if not m or not any(m.groupdict().values()):
             raise ValueError(f"{value!r} is not an ISO 8601 duration such as PT60M")
-        parts = {k: float(v) for k, v in m.groupdict().items() if v}
-        return timedelta(**parts).total_seconds()
+        return float(sum(float(v) * _UNITS[k] for k, v in m.groupdict().items() if v))
     if isinstance(value, Mapping):
         unknown = set(value) - set(_UNITS)
         if unknown:

@@ -507,6 +507,8 @@ def _base_entity(
     if uuid_raw:
         md["annotations"][LDAP_UUID_ANNOTATION] = _uuid_text(uuid_raw[0])
     dn = entry.first(vendor.dn_attribute) or entry.dn
+    if provider.vendor.dn_case_sensitive:  # Backstage lower-cases the annotation then
+        dn = dn.lower()
     md["annotations"][LDAP_DN_ANNOTATION] = dn
     md["annotations"][PROVIDER_ANNOTATION] = provider.id
     profile = entity["spec"].setdefault("profile", {})

@@ -132,3 +132,19 @@ def test_ldaps_and_starttls_with_ca(tmp_path: Path, write_config: Callable[..., 
         [provider] = load_config(write_config(server, untrusted))
         with pytest.raises(OrgReadError, match="connect failed"):
             read_org(provider)
+
+
+def test_vendor_dn_case_sensitive_lowercases_the_dn(
+    directory: Slapd, write_config: Callable[..., Path]
+) -> None:
+    """Backstage's vendor.dnCaseSensitive: the DN annotation comes out lower-case; relations
+    resolve as before (they compare normalised DNs either way)."""
+    text = CONFIG.replace(
+        "        users:\n", "        vendor: {dnCaseSensitive: true}\n        users:\n", 1
+    )
+    [provider] = load_config(write_config(directory, text))
+    users = _by_name(read_org(provider).users)
+    assert users["alice"]["metadata"]["annotations"][LDAP_DN_ANNOTATION] == (
+        "uid=alice,ou=people,dc=example,dc=org"
+    )
+    assert users["dave"]["spec"]["memberOf"] == ["group:default/Equipe-Donnees"]

@@ -196,3 +196,54 @@ def test_durations() -> None:
     assert duration_seconds("P1D") == 86400
     with pytest.raises(ValueError, match="unknown duration unit"):
         duration_seconds({"fortnights": 1})
+
+
+def _one(block: dict) -> object:
+    [p] = parse_providers({"catalog": {"providers": {"ldapOrg": {"c": block}}}}, env={})
+    return p
+
+
+def test_newer_backstage_keys_read_unchanged() -> None:
+    """Keys of current Backstage releases: vendor.dnCaseSensitive, manual and cron schedules,
+    HumanDuration and ISO units beyond days, schedule.scope."""
+    p = _one(
+        {
+            "target": "ldap://x",
+            "vendor": {"dnCaseSensitive": True},
+            "schedule": {"frequency": {"trigger": "manual"}, "timeout": {"months": 1}},
+        }
+    )
+    assert p.vendor.dn_case_sensitive  # type: ignore[attr-defined]
+    assert p.schedule.manual and p.schedule.interval_seconds() is None  # type: ignore[attr-defined]
+    assert p.schedule.timeout_seconds() == 30 * 86400  # type: ignore[attr-defined]
+
+    every_2h = {"frequency": {"cron": "0 */2 * * *"}, "timeout": "PT15M", "scope": "global"}
+    cron = _one({"target": "ldap://x", "schedule": every_2h})
+    from datetime import datetime
+
+    assert cron.schedule.interval_seconds(datetime(2024, 1, 1, 1, 30)) == 1800  # type: ignore[attr-defined]
+    # Backstage's six-field cron has the seconds first
+    six = _one({"target": "ldap://x", "schedule": {"frequency": {"cron": "30 0 * * * *"}}})
+    assert six.schedule.interval_seconds(datetime(2024, 1, 1, 1, 0, 0)) == 30  # type: ignore[attr-defined]
+    assert duration_seconds("P1W") == 7 * 86400
+    assert duration_seconds("P1M") == 30 * 86400 and duration_seconds("PT1M") == 60
+    assert duration_seconds({"years": 1}) == 365 * 86400
+
+
+@pytest.mark.parametrize(
+    ("schedule", "where", "message"),
+    [
+        ({"frequency": {"trigger": "sometimes"}}, "schedule.frequency", "manual"),
+        ({"frequency": {"cron": "every day"}}, "schedule.frequency", "crontab"),
+        ({"frequency": "hourly"}, "schedule.frequency", "ISO 8601"),
+        ({"frequency": {"hour": 1}}, "schedule.frequency", "unknown duration unit"),
+        ({"frequency": "PT1H", "timeout": "soon"}, "schedule.timeout", "ISO 8601"),
+        ({"frequency": "PT1H", "scope": "world"}, "schedule.scope", "'global' or 'local'"),
+    ],
+)
+def test_bad_schedules_fail_when_read(schedule: dict, where: str, message: str) -> None:
+    """A bad schedule is a config error (org check says so), not a crash of the job later."""
+    with pytest.raises(Invalid) as err:
+        _one({"target": "ldap://x", "schedule": schedule})
+    assert err.value.where == f"catalog.providers.ldapOrg.c.{where}"
+    assert message in err.value.message
