@@ -47,7 +47,7 @@ def list_syncs(limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0
 
 def org_health() -> dict[str, Any]:
     """ok when the last sync succeeded and is recent; degraded when it failed or is overdue."""
-    from pinconsole.org.sync import last_run, sync_interval_seconds
+    from pinconsole.org.sync import last_run, scheduled, sync_interval_seconds
     from pinconsole.settings import get_settings
 
     if not get_settings().org_config:
@@ -62,6 +62,17 @@ def org_health() -> dict[str, Any]:
             "started_at": last.started_at.isoformat(),
             "finished_at": last.finished_at.isoformat() if last.finished_at else None,
             "error": last.error,
+            "mode": last.mode,
+            "users": {
+                "added": last.users_added,
+                "updated": last.users_updated,
+                "removed": last.users_removed,
+            },
+            "groups": {
+                "added": last.groups_added,
+                "updated": last.groups_updated,
+                "removed": last.groups_removed,
+            },
         }
     if last_ok is not None and last_ok.finished_at:
         body["last_success_at"] = last_ok.finished_at.isoformat()
@@ -70,8 +81,9 @@ def org_health() -> dict[str, Any]:
         from datetime import UTC
 
         finished = finished.replace(tzinfo=UTC)
-    overdue = finished is None or utcnow() - finished > timedelta(
-        seconds=2 * sync_interval_seconds()
+    # a manual schedule (frequency: {trigger: manual}) is never overdue, only unsynced
+    overdue = finished is None or (
+        scheduled() and utcnow() - finished > timedelta(seconds=2 * sync_interval_seconds())
     )
     failed = last is not None and last.status == "failed"
     body["status"] = "degraded" if (failed or overdue) else "ok"

@@ -186,14 +186,18 @@ def last_run(status: str | None = None) -> OrgSyncRun | None:
         return row
 
 
-def _close_stale_runs() -> None:
-    """Runs left 'running' by a process that died; only called while holding the lock."""
+def _close_stale_runs() -> set[int]:
+    """Runs left 'running' by a process that died; only called while holding the lock.
+    Returns their ids."""
+    closed: set[int] = set()
     with session_scope() as s:
         for run in s.exec(select(OrgSyncRun).where(col(OrgSyncRun.status) == "running")).all():
             run.status = "failed"
             run.finished_at = run.finished_at or utcnow()
             run.error = "interrupted (the process running it stopped)"
             s.add(run)
+            closed.add(int(run.id or 0))
+    return closed
 
 
 # --- the sync ------------------------------------------------------------------------------------
@@ -296,11 +300,14 @@ def sync_org(
     *,
     force: bool = False,
     triggered_by: str = "schedule",
+    skip_if_finished_within: timedelta | None = None,
 ) -> OrgSyncRun:
     """Run one org sync and return its history row (status ``ok`` or ``failed``).
 
     Raises ``Conflict`` when another sync holds the lock and ``Invalid`` for a bad config; every
-    other failure is recorded in the returned run and changes nothing.
+    other failure is recorded in the returned run and changes nothing. With
+    ``skip_if_finished_within``, a run that finished within that time (checked under the lock,
+    so two workers' schedules never both sync) is returned instead of syncing again.
     """
     settings = get_settings()
     _, providers = _resolve_config(config_path)
@@ -311,7 +318,16 @@ def sync_org(
     run: OrgSyncRun | None = None
     try:
         with sync_lock(session):
-            _close_stale_runs()
+            interrupted = _close_stale_runs()
+            if skip_if_finished_within is not None:
+                previous = last_run()
+                if (
+                    previous is not None
+                    and previous.id not in interrupted
+                    and previous.finished_at is not None
+                    and utcnow() - _aware(previous.finished_at) < skip_if_finished_within
+                ):
+                    return previous
             run = _save_run(OrgSyncRun(provider=provider_ids[:100], triggered_by=triggered_by))
             try:
                 snapshots = [read_org(p) for p in providers]
@@ -408,36 +424,45 @@ def _finish_failed(run: OrgSyncRun, error: str, actor: str) -> OrgSyncRun:
 # --- schedule ------------------------------------------------------------------------------------
 
 
-def sync_interval_seconds() -> float:
-    """The job period: the config's Backstage ``schedule.frequency`` if any, else the setting."""
+def _schedule() -> tuple[float | None, bool]:
+    """(period from the config's Backstage ``schedule.frequency`` or None, manual only)."""
     settings = get_settings()
     if settings.org_config:
-        with contextlib.suppress(DomainError, OSError):
+        with contextlib.suppress(DomainError, OSError, ValueError):
             for p in load_config(settings.org_config):
+                if p.schedule and p.schedule.manual:
+                    return None, True
                 if p.schedule and (seconds := p.schedule.interval_seconds()):
-                    return seconds
-    return settings.org_sync_minutes * 60.0
+                    return seconds, False
+    return None, False
+
+
+def sync_interval_seconds() -> float:
+    """The job period: the config's Backstage ``schedule.frequency`` if any, else the setting."""
+    seconds, _ = _schedule()
+    return seconds or get_settings().org_sync_minutes * 60.0
+
+
+def scheduled() -> bool:
+    """False when the config says ``frequency: {trigger: manual}`` (CLI and "Sync now" only)."""
+    return not _schedule()[1]
 
 
 def sync_if_due() -> OrgSyncRun | None:
     """The scheduled job: every worker runs it; only one syncs per period.
 
-    Skips when no config is set, when another worker is syncing, or when a sync finished
-    recently (another worker's schedule got there first)."""
-    if not get_settings().org_config:
+    Skips when no config is set, when the schedule is manual, when another worker is syncing
+    (the lock answers at once), or when a sync finished recently (another worker's schedule got
+    there first). A run left "running" by a process that died does not block the schedule: the
+    lock is free then, and the sync closes that run as interrupted."""
+    if not get_settings().org_config or not scheduled():
         return None
+    window = timedelta(seconds=sync_interval_seconds()) * 0.9
     previous = last_run()
-    if previous and previous.status == "running":
-        return None
-    interval = timedelta(seconds=sync_interval_seconds())
-    if (
-        previous
-        and previous.finished_at
-        and utcnow() - _aware(previous.finished_at) < interval * 0.9
-    ):
-        return None
+    if previous and previous.finished_at and utcnow() - _aware(previous.finished_at) < window:
+        return None  # cheap check first; sync_org checks again under the lock
     try:
-        return sync_org(triggered_by="schedule")
+        return sync_org(triggered_by="schedule", skip_if_finished_within=window)
     except Conflict:
         return None
 

@@ -87,6 +87,9 @@ def test_api_history_and_health(
 
     check = client.get("/api/v1/health").json()["checks"]["org_sync"]
     assert check["status"] == "ok" and check["last_run"]["status"] == "ok"
+    assert check["last_run"]["users"] == {"added": 6, "updated": 0, "removed": 0}
+    assert check["last_run"]["groups"] == {"added": 6, "updated": 0, "removed": 0}
+    assert check["last_run"]["finished_at"] and check["last_run"]["mode"] == "full"
 
     directory.stop()
     assert sync_org().status == "failed"

@@ -4,7 +4,8 @@ failures change nothing and say why, the removal guard and --force, one sync at 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,61 @@ def test_history_lists_runs(db: str, directory: Slapd, write_config: Callable[..
     assert total == 2
     assert [r.status for r in runs] == ["failed", "ok"]
     assert org_sync.last_run("ok") is not None
+
+
+@pytest.fixture
+def configured(
+    directory: Slapd, write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Path]]:
+    """PINCONSOLE_ORG_CONFIG names a config of ``directory`` (the scheduled job's view)."""
+    from pinconsole.settings import get_settings
+
+    def configure(text: str | None = None) -> Path:
+        from fixtures.ldap_org_data import CONFIG
+
+        path = write_config(directory, text or CONFIG)
+        monkeypatch.setenv("PINCONSOLE_ORG_CONFIG", str(path))
+        get_settings.cache_clear()
+        return path
+
+    yield configure
+    get_settings.cache_clear()
+
+
+def test_schedule_runs_past_a_run_left_running(db: str, configured: Callable[..., Path]) -> None:
+    """A worker died mid-sync and left its run "running": the next period still syncs (the lock
+    is free) and closes that run as interrupted, instead of waiting for it forever."""
+    configured()
+    with session_scope() as s:
+        s.add(OrgSyncRun(provider="corp", status="running"))
+    run = org_sync.sync_if_due()
+    assert run is not None and run.status == "ok" and run.users_added == 6, run
+    runs, _ = org_sync.list_runs()
+    assert runs[1].status == "failed" and "interrupted" in (runs[1].error or "")
+    # within the period the job does nothing, also when the cheap check is passed by
+    assert org_sync.sync_if_due() is None
+    again = sync_org(triggered_by="schedule", skip_if_finished_within=timedelta(hours=1))
+    assert again.id == run.id  # the finished run, checked under the lock: no second sync
+    assert org_sync.list_runs()[1] == 2
+
+
+def test_manual_schedule_never_syncs_by_itself(db: str, configured: Callable[..., Path]) -> None:
+    from fixtures.ldap_org_data import CONFIG
+
+    configured(CONFIG.replace("        users:\n", "        schedule:\n"
+                              "          frequency: {trigger: manual}\n"
+                              "          timeout: {minutes: 10}\n        users:\n", 1))  # fmt: skip
+    assert not org_sync.scheduled()
+    assert org_sync.sync_if_due() is None
+    assert org_sync.list_runs()[1] == 0
+    assert sync_org(triggered_by="cli").status == "ok"  # by hand it works
+
+
+def test_schedule_frequency_sets_the_period(db: str, configured: Callable[..., Path]) -> None:
+    from fixtures.ldap_org_data import CONFIG
+
+    configured(CONFIG.replace("        users:\n", "        schedule:\n"
+                              "          frequency: PT15M\n          timeout: PT5M\n"
+                              "        users:\n", 1))  # fmt: skip
+    assert org_sync.sync_interval_seconds() == 900
+    assert org_sync.scheduled()
