@@ -40,6 +40,7 @@ from pinconsole.catalog.descriptors import (
 from pinconsole.catalog.materialize import fill_api_json
 from pinconsole.catalog.refs import DEFAULT_NAMESPACE, RefError, entity_ref, ref_for_field
 from pinconsole.catalog.relations import Triple, compute_relations
+from pinconsole.catalog.scorecards import compute_scores
 from pinconsole.catalog.validation import validate_entity
 from pinconsole.db import session_scope
 from pinconsole.models import CatalogError, Entity, EntityTag, Location, Relation
@@ -777,12 +778,17 @@ def _touch_location(conn: Connection, key: str, error: str | None) -> None:
     )
 
 
-def import_locations(targets: Sequence[str], *, actor: str = "cli") -> ImportSummary:
+def import_locations(
+    targets: Sequence[str], *, actor: str = "cli", score: bool = True
+) -> ImportSummary:
     """Read files, directories and URLs (following Location entities) into the catalog.
 
     Each target is one location (its own transaction); the summary adds them up. ``actor`` is
     logged; registering a location for periodic refresh is ``locations.register_location``.
+    With ``score`` the entities this pass added or changed get their scorecard score at once
+    (lists and team pages would otherwise show none until the ``catalog-scores`` job ran).
     """
+    started = utcnow()
     summary = ImportSummary()
     with Reader() as reader:
         for target in targets:
@@ -790,6 +796,9 @@ def import_locations(targets: Sequence[str], *, actor: str = "cli") -> ImportSum
             log.info("catalog import of %s by %s", key, actor)
             summary.merge(_ingest_location(key, reader))
     fill_api_json()
+    if score and (summary.added or summary.updated):
+        with session_scope() as session:
+            compute_scores(session, since=started)
     return summary
 
 

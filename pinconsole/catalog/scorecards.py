@@ -305,21 +305,32 @@ def team_scores(session: Session, owner_refs: Sequence[str] | None = None) -> di
 
 
 def team_scorecard(session: Session, owner_ref: str, *, with_checks: bool = True) -> dict[str, Any]:
-    """A team's summary: average score, scored entity count and pass counts per check."""
-    score = team_scores(session, [owner_ref]).get(owner_ref)
-    out: dict[str, Any] = {"score": score, "checks": []}
+    """A team's summary: average score, scored entity count and pass counts per check.
+
+    With ``with_checks`` the average is computed from the same evaluation as the pass counts
+    (so the two always agree, even before the scheduled job stored fresh scores); without, it
+    is the average of the stored scores.
+    """
     if not with_checks:
-        return out
+        return {"score": team_scores(session, [owner_ref]).get(owner_ref), "checks": []}
+    out: dict[str, Any] = {"score": None, "checks": []}
     checks = enabled_checks()
     ctx = _context(session)
     stmt = select(Entity).where(Entity.owner_ref == owner_ref, Entity.kind.in_(SCORED_KINDS))  # type: ignore[attr-defined]
     tally: dict[str, list[int]] = {c.id: [0, 0] for c in checks}
     scored = 0
+    scores: list[int] = []
     for e in session.exec(stmt).scalars().all():  # type: ignore[call-overload]
         scored += 1
-        for r in evaluate(e, ctx, checks):
+        results = evaluate(e, ctx, checks)
+        for r in results:
             tally[r.id][1] += 1
             tally[r.id][0] += int(r.passed)
+        entity_score = score_of(results)
+        if entity_score is not None:
+            scores.append(entity_score)
+    if scores:
+        out["score"] = round(sum(scores) / len(scores), 1)
     out["entities"] = scored
     out["checks"] = [
         {"id": c.id, "label": c.label, "passed": tally[c.id][0], "total": tally[c.id][1]}

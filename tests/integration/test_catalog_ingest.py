@@ -507,3 +507,35 @@ def test_location_targets_cannot_escape_the_root(db: str, tmp_path: Path) -> Non
     assert [e.field for e in summary.errors] == [None, "spec.targets[0]", "spec.targets[1]"]
     assert all("outside the location root" in e.message for e in summary.errors)
     assert set(_entities()) == {"location:default/repo"}
+
+
+def test_import_scores_what_it_wrote(db: str, valid_dir: Path) -> None:
+    """Lists and team pages show scores right after an import, not after the scheduled job."""
+    from pinconsole.catalog.scorecards import team_scorecard
+
+    import_locations([str(valid_dir)])
+    ents = _entities()
+    assert ents["component:default/payments-service"].score == 88  # all but a docs link (7/8)
+    assert ents["api:default/payments-api"].score is not None
+    assert ents["user:default/jdoe"].score is None  # people are not scored
+    path = valid_dir / "components" / "payments.yaml"
+    path.write_text(path.read_text().replace("  tags: [python, payments]\n", ""))
+    import_locations([str(valid_dir)])
+    assert _entities()["component:default/payments-service"].score == 75  # no tags now (6/8)
+    with session_scope() as s:
+        card = team_scorecard(s, "group:default/payments-team")
+    tags = next(c for c in card["checks"] if c["id"] == "tags")
+    assert card["entities"] == 6 and (tags["passed"], tags["total"]) == (1, 4)
+    # The live average agrees with the scores the import stored.
+    with session_scope() as s:
+        assert team_scorecard(s, "group:default/payments-team", with_checks=False) == {
+            "score": card["score"],
+            "checks": [],
+        }
+    assert 0 < card["score"] < 100
+    # Without scoring (the benchmark measures it apart), scores stay as they were.
+    path.write_text(path.read_text().replace("lifecycle: experimental", "lifecycle: production"))
+    import_locations([str(valid_dir)], score=False)
+    assert _entities()["component:default/checkout-web"].score == (
+        ents["component:default/checkout-web"].score
+    )
