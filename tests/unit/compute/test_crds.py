@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
+import celpy
 import jsonschema
 import pytest
 import yaml
@@ -15,12 +17,20 @@ EXAMPLES = CRD_DIR.parent / "examples"
 
 
 def _walk(schema: dict, path: str = "") -> list[str]:
-    """Structural-schema rules: every node has a type (or int-or-string), no $ref."""
+    """Structural-schema rules: every node has a type (or int-or-string), no $ref, properties
+    and additionalProperties not together, and every CEL rule compiles."""
     problems = []
     if "$ref" in schema:
         problems.append(f"{path}: $ref is not allowed")
     if "type" not in schema and not schema.get("x-kubernetes-int-or-string"):
         problems.append(f"{path}: missing type")
+    if "properties" in schema and "additionalProperties" in schema:
+        problems.append(f"{path}: properties and additionalProperties are mutually exclusive")
+    for rule in schema.get("x-kubernetes-validations", []):
+        try:
+            celpy.Environment().compile(rule["rule"])
+        except Exception as exc:
+            problems.append(f"{path}: CEL rule {rule['rule']!r} does not compile: {exc}")
     for key, sub in (schema.get("properties") or {}).items():
         problems += _walk(sub, f"{path}.{key}")
     if isinstance(schema.get("items"), dict):
@@ -48,21 +58,62 @@ def test_crd_structure(name: str) -> None:
     schema = version["schema"]["openAPIV3Schema"]
     assert _walk(schema) == []
     jsonschema.Draft7Validator.check_schema(schema)
+    # The root metadata may only be typed (name/generateName restrictions aside).
+    assert schema["properties"]["metadata"] == {"type": "object"}
+    assert {"spec", "status"} <= set(schema["properties"])
     for column in version["additionalPrinterColumns"]:
-        assert column["type"] in {"integer", "number", "string", "boolean", "date"}
-        assert column["jsonPath"].startswith(".")
+        wanted = COLUMN_TYPES[column["type"]]
+        if column["jsonPath"] != ".metadata.creationTimestamp":
+            assert _node(schema, column["jsonPath"])["type"] == wanted, column
     if spec["names"]["kind"] == "PinApp":
         scale = version["subresources"]["scale"]
-        assert scale["specReplicasPath"] == ".spec.replicas"
-        assert scale["statusReplicasPath"] == ".status.replicas"
+        assert scale == {
+            "specReplicasPath": ".spec.replicas",
+            "statusReplicasPath": ".status.replicas",
+            "labelSelectorPath": ".status.selector",
+        }
+        assert _node(schema, scale["specReplicasPath"])["type"] == "integer"
+        assert _node(schema, scale["statusReplicasPath"])["type"] == "integer"
+        # A Scale's status.selector is the serialised label selector string.
+        assert _node(schema, scale["labelSelectorPath"])["type"] == "string"
+        status = schema["properties"]["status"]["properties"]
+        assert {
+            "replicas",
+            "readyReplicas",
+            "updatedReplicas",
+            "currentImage",
+            "observedGeneration",
+            "conditions",
+        } <= set(status)
         assert schema["properties"]["spec"]["properties"]["tier"]["enum"] == [
             "reserved",
             "on-demand",
             "preemptible",
         ]
+        assert {c["name"] for c in version["additionalPrinterColumns"]} >= {"Desired", "Ready"}
     else:
+        assert "scale" not in version["subresources"]
         rules = [r["rule"] for r in schema["properties"]["spec"]["x-kubernetes-validations"]]
         assert "self.minReplicas <= self.maxReplicas" in rules
+        status = schema["properties"]["status"]["properties"]
+        assert {"currentReplicas", "desiredReplicas", "lastScaleTime", "conditions"} <= set(status)
+
+
+COLUMN_TYPES = {
+    "integer": "integer",
+    "number": "number",
+    "string": "string",
+    "boolean": "boolean",
+    "date": "string",
+}
+
+
+def _node(schema: dict, json_path: str) -> dict:
+    """The schema node a simple ``.a.b`` JSON path points at (KeyError when it points nowhere)."""
+    node = schema
+    for part in json_path.lstrip(".").split("."):
+        node = node["properties"][part]
+    return node
 
 
 def _examples(folder: Path) -> list[Path]:
@@ -76,9 +127,18 @@ def test_examples_are_valid(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", _examples(EXAMPLES / "invalid"), ids=lambda p: p.name)
-def test_invalid_examples_are_rejected(path: Path) -> None:
-    obj = yaml.safe_load(path.read_text())
-    assert validate_object(obj, schema_for(obj["kind"]))
+def test_invalid_examples_are_rejected_for_their_reason(path: Path) -> None:
+    """Each invalid sample names, in ``# expect:`` lines, exactly the errors it must produce."""
+    text = path.read_text()
+    expected = sorted(m.strip() for m in re.findall(r"^# expect: (.+)$", text, re.M))
+    assert expected, f"{path.name} declares no '# expect:' line"
+    obj = yaml.safe_load(text)
+    assert sorted(validate_object(obj, schema_for(obj["kind"]))) == expected
+
+
+def test_there_are_invalid_examples_of_both_kinds() -> None:
+    kinds = {yaml.safe_load(p.read_text())["kind"] for p in _examples(EXAMPLES / "invalid")}
+    assert kinds == {"PinApp", "PinScaler"}
 
 
 def _pinapp() -> dict:
