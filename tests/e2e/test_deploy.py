@@ -139,6 +139,13 @@ def deployment(console: Console) -> Iterator[Deployment]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _health_count(base: str) -> float:
+    """``pinconsole_http_requests_total`` of ``/api/v1/health`` as one scrape reports it."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    pattern = r'^pinconsole_http_requests_total\{[^}]*route="/api/v1/health"[^}]*\} (\S+)$'
+    return sum(float(v) for v in re.findall(pattern, text, re.M))
+
+
 def test_nginx_serves_the_export_and_proxies_the_backend(deployment: Deployment) -> None:
     health = httpx.get(f"{deployment.url}/api/v1/health", timeout=10)
     assert health.status_code == 200
@@ -147,6 +154,12 @@ def test_nginx_serves_the_export_and_proxies_the_backend(deployment: Deployment)
     assert (
         "text/plain" in httpx.get(f"{deployment.url}/metrics", timeout=10).headers["content-type"]
     )
+    # Two workers answer; every scrape, whichever worker takes it, counts both workers' requests.
+    before = _health_count(deployment.backend_url)
+    for _ in range(20):
+        httpx.get(f"{deployment.backend_url}/api/v1/health", timeout=10)
+    for _ in range(4):
+        assert _health_count(deployment.backend_url) >= before + 20
     assert httpx.get(f"{deployment.url}/api/v1/me", timeout=10).status_code == 401
     # A dynamic route nobody prerendered: the SPA fallback answers, not a 404.
     deep = httpx.get(f"{deployment.url}/workloads/sandbox/default/nothing-here", timeout=10)

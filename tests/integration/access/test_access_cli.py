@@ -152,6 +152,13 @@ def test_serve_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "PINCONSOLE_FRONTEND_PORT" not in backend  # reflex refuses one with --backend-only
 
 
+def test_serve_gives_the_workers_one_metrics_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    assert serve_env(3100, metrics_dir="/tmp/m")["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/m"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "/srv/metrics")  # the operator's own wins
+    assert serve_env(3100, metrics_dir="/tmp/m")["PROMETHEUS_MULTIPROC_DIR"] == "/srv/metrics"
+
+
 def test_plugin_groups_are_commands() -> None:
     from pinconsole.plugins import get_registry
 
