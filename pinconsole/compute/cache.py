@@ -12,6 +12,7 @@ PodMetrics every few seconds into a bounded history per PinApp.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -223,7 +224,7 @@ class History:
             )
             row["t"] = epoch + float(row["t"] or 0)
             for k in ("cpu_millicores", "memory_mib"):
-                if row[k] is not None and row[k] < 0:  # -1 marks "no metrics API"
+                if row[k] is not None and row[k] < 0:  # -1 marks "unknown"
                     row[k] = None
             out.append(row)
         return out
@@ -252,6 +253,7 @@ class ClusterCache:
     metrics_interval: float = 5.0
     history_size: int = 720  # one hour at 5 s
     max_backoff: float = 30.0
+    heartbeat_timeout: float = 5.0
     on_change: Callable[[str], None] | None = None
 
     pinapps: dict[Key, dict[str, Any]] = field(default_factory=dict)
@@ -266,7 +268,9 @@ class ClusterCache:
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
-        self.state = {kind: ResourceState() for kind in KINDS}
+        # "heartbeat": the sampler's probe, which notices a cluster that stopped answering
+        # while the watches still sit on open (half-dead) connections.
+        self.state = {kind: ResourceState() for kind in (*KINDS, "heartbeat")}
         self.synced = {kind: threading.Event() for kind in KINDS}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -298,7 +302,7 @@ class ClusterCache:
         self._stop.set()
         for resp in list(self._responses.values()):
             try:
-                resp.shutdown() if hasattr(resp, "shutdown") else None
+                resp.shutdown()
                 resp.close()
             except Exception:  # closing a half-dead socket may fail; we are leaving anyway
                 pass
@@ -315,7 +319,9 @@ class ClusterCache:
         return any(s.error is not None for s in self.state.values())
 
     def status(self) -> dict[str, Any]:
-        failing = [s for s in self.state.values() if s.error is not None]
+        # The heartbeat's error first: it says why, where dropped watches only say they broke.
+        ordered = [self.state["heartbeat"], *(self.state[k] for k in KINDS)]
+        failing = [s for s in ordered if s.error is not None]
         since = min((s.failing_since or 0) for s in failing) if failing else None
         return {
             "name": self.name,
@@ -606,12 +612,45 @@ class ClusterCache:
     # ---- metrics sampling -------------------------------------------------------------------
     def _sample_loop(self) -> None:
         while not self._stop.wait(self.metrics_interval):
-            if not self.synced["pinapps"].is_set():
+            if not self.heartbeat():
+                continue
+            # Until pods are listed too, every PinApp would sample as "no pods, no usage".
+            if not all(ev.is_set() for ev in self.synced.values()):
                 continue
             try:
                 self.sample_metrics()
             except Exception:
                 log.debug("metrics sample of %s failed", self.name, exc_info=True)
+
+    def heartbeat(self) -> bool:
+        """Probe ``/version`` with a short timeout; on failure mark the cluster stale and drop
+        the open watches (they may hang on a dead connection until their read timeout), so the
+        watch loops back off and reconnect. Any HTTP answer counts as reachable."""
+        try:
+            client.VersionApi(self.api()).get_code(
+                _request_timeout=(self.heartbeat_timeout, self.heartbeat_timeout)
+            )
+        except ApiException:
+            pass
+        except Exception as exc:
+            if self._stop.is_set():
+                return False
+            state = self.state["heartbeat"]
+            state.failures += 1
+            if state.error is None:
+                state.failing_since = time.time()
+                log.warning("cluster %s does not answer: %s", self.name, exc)
+                state.error = f"no answer: {type(exc).__name__}: {exc}"[:300]
+                self._changed()
+                self._drop_watches()
+            return False
+        self._recovered("heartbeat")
+        return True
+
+    def _drop_watches(self) -> None:
+        for resp in list(self._responses.values()):
+            with contextlib.suppress(Exception):  # already closed
+                resp.shutdown()
 
     def _fetch_pod_metrics(self) -> dict[Key, tuple[float, float]] | None:
         """Usage per pod from metrics.k8s.io, or None when the cluster has no metrics API."""
@@ -648,15 +687,13 @@ class ClusterCache:
         t = time.time() - self.epoch
         with self.lock:
             for key, row in self.rows.items():
-                cpu = mem = -1.0
+                cpu = mem = -1.0  # -1: unknown (no metrics API, or no pod reported yet)
                 if usage is not None:
-                    cpu = mem = 0.0
-                    for pod_name in self._pods_by_app.get(key, ()):
-                        u = usage.get((key[0], pod_name))
-                        if u:
-                            cpu += u[0]
-                            mem += u[1]
-                    mem = mem / 2**20
+                    pod_names = self._pods_by_app.get(key, ())
+                    reported = [u for n in pod_names if (u := usage.get((key[0], n)))]
+                    if reported or not pod_names:  # no pods at all really is zero usage
+                        cpu = sum(u[0] for u in reported)
+                        mem = sum(u[1] for u in reported) / 2**20
                 hist = self.history.get(key)
                 if hist is None:
                     hist = self.history[key] = History(self.history_size)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -62,11 +64,54 @@ def pod_logs(
         kwargs["container"] = container
     try:
         resp = core.read_namespaced_pod_log(pod, namespace, **kwargs)
-        text = resp.data.decode("utf-8", errors="replace")
-        resp.release_conn()
+        try:
+            text = resp.data.decode("utf-8", errors="replace")
+        finally:
+            resp.release_conn()
     except Exception as exc:
         raise _error(exc, pod) from exc
     return _filter(text.splitlines(), search)
+
+
+class LogStream:
+    """Lines of a followed pod log. ``close()`` may be called from any thread: it shuts the
+    socket down, so a reader blocked on a quiet pod returns at once instead of holding a thread
+    until the request times out."""
+
+    def __init__(self, resp: Any, search: str | None) -> None:
+        self._resp = resp
+        self._needle = search.lower() if search else None
+        self._lines = iter_resp_lines(resp)
+        self.closed = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            if self.closed:
+                raise StopIteration
+            try:
+                line = next(self._lines)
+            except StopIteration:
+                self.close()
+                raise
+            except Exception:
+                if self.closed:  # the socket was shut down under the reader
+                    raise StopIteration from None
+                raise
+            if self._needle is None or self._needle in line.lower():
+                return line
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self._resp.shutdown()
+        with contextlib.suppress(Exception):
+            self._resp.close()
+            self._resp.release_conn()
 
 
 def follow_pod_logs(
@@ -78,8 +123,8 @@ def follow_pod_logs(
     search: str | None = None,
     *,
     manager: ClusterManager | None = None,
-) -> Iterator[str]:
-    """Yield lines as they are written; closing the generator closes the connection."""
+) -> LogStream:
+    """Lines as they are written (after the last ``tail_lines``); ``close()`` ends the stream."""
     cache = (manager or get_manager()).get(cluster)
     core = client.CoreV1Api(cache.api())
     kwargs = {
@@ -94,11 +139,4 @@ def follow_pod_logs(
         resp = core.read_namespaced_pod_log(pod, namespace, **kwargs)
     except Exception as exc:
         raise _error(exc, pod) from exc
-    needle = search.lower() if search else None
-    try:
-        for line in iter_resp_lines(resp):
-            if needle is None or needle in line.lower():
-                yield line
-    finally:
-        resp.close()
-        resp.release_conn()
+    return LogStream(resp, search)

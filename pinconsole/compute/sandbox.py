@@ -174,6 +174,8 @@ class SandboxEmulator(kmock.KubernetesEmulator):
     validate: bool = True
     deny_namespaces: set[str] = attrs.field(factory=set)  # writes here get 403 (RBAC stand-in)
     accepting_watches: bool = attrs.field(default=True, init=False)
+    # A network partition stand-in: while set, requests are accepted but never answered.
+    frozen: bool = attrs.field(default=False, init=False)
 
     _store: dict[str, dict[tuple[str | None, str], dict[str, Any]]] = attrs.field(
         factory=dict, init=False
@@ -209,6 +211,8 @@ class SandboxEmulator(kmock.KubernetesEmulator):
 
     # ---- the HTTP entry point -------------------------------------------------------------
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        while self.frozen:
+            await asyncio.sleep(0.05)
         path = raw_request.rel_url.path
         if len(path) > 1 and path.endswith("/"):  # the client asks /version/, /api/, /apis/
             raw_request = raw_request.clone(rel_url=raw_request.rel_url.with_path(path.rstrip("/")))
@@ -387,6 +391,17 @@ class SandboxEmulator(kmock.KubernetesEmulator):
                 data = {"status": data.get("status")} if "status" in data else {}
             expected = (data.get("metadata") or {}).get("resourceVersion")
             _merge(new, data)
+        if key in (PINAPPS, PINSCALERS):
+            # With the status subresource, writes to the object leave status alone and writes
+            # to /status leave everything else alone, as the API server does.
+            if subresource == "status":
+                new = {**copy.deepcopy(current), "status": new.get("status")}
+                if new["status"] is None:
+                    new.pop("status")
+            elif "status" in current:
+                new["status"] = copy.deepcopy(current["status"])
+            else:
+                new.pop("status", None)
         if expected and expected != current["metadata"]["resourceVersion"]:
             raise _ApiError(
                 409,
@@ -518,7 +533,11 @@ class SandboxEmulator(kmock.KubernetesEmulator):
         digest = hashlib.sha1(f"{pod['metadata']['name']}/{container}/{n}".encode()).digest()
         paths = ["/api/pins", "/api/boards", "/healthz", "/api/search", "/api/users/me"]
         levels = ["INFO"] * 8 + ["WARN", "ERROR"]
-        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
+        # Line n was written n seconds after the log began, 200 s before the pod was created
+        # (``_log_count`` grows by one line a second), so the last line is about now.
+        start = _parse_time(pod["metadata"].get("creationTimestamp")) + timedelta(
+            seconds=n - 200 - self.log_seed
+        )
         status = 500 if levels[digest[1] % 10] == "ERROR" else 200
         return (
             f"{start:%Y-%m-%dT%H:%M:%SZ} {levels[digest[1] % 10]} {container} "
@@ -526,10 +545,7 @@ class SandboxEmulator(kmock.KubernetesEmulator):
         )
 
     def _log_count(self, pod: dict[str, Any]) -> int:
-        started = pod["metadata"].get("creationTimestamp") or now_iso()
-        age = datetime.now(UTC) - datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=UTC
-        )
+        age = datetime.now(UTC) - _parse_time(pod["metadata"].get("creationTimestamp"))
         return 200 + int(age.total_seconds()) + self.log_seed
 
     async def _serve_log(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
@@ -577,9 +593,15 @@ class SandboxEmulator(kmock.KubernetesEmulator):
                 k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion") if k in meta
             },
             "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
+            # As the CRD's scale subresource maps them: statusReplicasPath .status.replicas,
+            # labelSelectorPath .status.selector (absent until the controller wrote it).
             "status": {
-                "replicas": obj.get("status", {}).get("replicas", 0),
-                "selector": f"{PINAPP_LABEL}={meta['name']}",
+                k: v
+                for k, v in (
+                    ("replicas", obj.get("status", {}).get("replicas", 0)),
+                    ("selector", obj.get("status", {}).get("selector")),
+                )
+                if v is not None
             },
         }
 
@@ -697,6 +719,7 @@ class SandboxEmulator(kmock.KubernetesEmulator):
         ready = sum(1 for p in live if _pod_ready(p))
         status = {
             "replicas": len(live),
+            "selector": f"{PINAPP_LABEL}={name}",
             "readyReplicas": ready,
             "updatedReplicas": sum(
                 1
@@ -815,6 +838,12 @@ class SandboxEmulator(kmock.KubernetesEmulator):
             elif not _pod_ready(pod):
                 self.mutate(PODS, ns, name, _recover)
                 self.add_event(ns or "", "Pod", name, "Started", "Started container")
+
+
+def _parse_time(stamp: str | None) -> datetime:
+    if not stamp:
+        return datetime.now(UTC)
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _default_usage(name: str) -> tuple[int, int]:

@@ -4,6 +4,9 @@ tenancy denials (audited), and pod logs."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from fixtures.polling import wait_for
 
@@ -221,4 +224,18 @@ def test_logs_tail_container_search_follow(sandbox: Sandbox, manager: ClusterMan
     stream = logs.follow_pod_logs("sandbox", "pins", pod, tail_lines=2, manager=manager)
     followed = [next(stream) for _ in range(4)]  # two from the tail, two written while following
     stream.close()
-    assert len(followed) == 4
+    assert len(set(followed)) == 4 and followed == sorted(followed)  # timestamps move on
+    tail = logs.pod_logs("sandbox", "pins", pod, tail_lines=50, manager=manager)
+    assert followed[:2] == [line for line in tail if line <= followed[1]][-2:]
+
+    # A reader blocked on a quiet stream (a search that matches nothing) is freed by close().
+    quiet = logs.follow_pod_logs(
+        "sandbox", "pins", pod, tail_lines=0, search="no such text", manager=manager
+    )
+    done = threading.Event()
+    reader = threading.Thread(target=lambda: (list(quiet), done.set()), daemon=True)
+    reader.start()
+    time.sleep(0.5)
+    assert not done.is_set()
+    quiet.close()
+    assert done.wait(5), "close() did not unblock the reader"

@@ -3,6 +3,8 @@ watch events, reconnect after the emulator restarts, relist on 410, stale markin
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fixtures.polling import wait_for
 from kubernetes import client, config
@@ -192,3 +194,38 @@ def test_no_metrics_api_is_reported(tmp_path) -> None:
         mgr.stop()
     finally:
         sb.stop()
+
+
+def test_cluster_that_stops_answering_is_stale_within_seconds(sandbox: Sandbox, tmp_path) -> None:
+    """Connections stay open but nothing answers (a partition): the heartbeat marks the cluster
+    stale long before the watches' read timeout, and it recovers when answers come back."""
+    from pinconsole.compute.cache import ClusterCache
+    from pinconsole.compute.clusters import api_factory
+    from pinconsole.settings import ClusterSettings
+
+    cfg = ClusterSettings(name="sandbox", kubeconfig=str(sandbox.kubeconfig), context="sandbox")
+    mgr = ClusterManager()
+    cache = mgr.add(
+        ClusterCache(
+            name="sandbox",
+            api_factory=api_factory(cfg),
+            metrics_interval=0.3,
+            heartbeat_timeout=1.0,
+            max_backoff=0.5,
+        )
+    )
+    try:
+        assert cache.wait_synced(15)
+        wait_for(lambda: cache.has_metrics_api is True, timeout=10)
+        assert not cache.stale
+        sandbox.emulator.frozen = True
+        started = time.monotonic()
+        wait_for(lambda: cache.stale, timeout=10)
+        assert time.monotonic() - started < 8  # the watch read timeout alone would take 270 s
+        assert "no answer" in (queries.cluster_statuses(mgr)[0]["error"] or "")
+        assert queries.list_pinapps(manager=mgr)[1] == 3  # still serving what it saw
+        sandbox.emulator.frozen = False
+        wait_for(lambda: not cache.stale, timeout=20, why=cache.state)
+    finally:
+        sandbox.emulator.frozen = False
+        mgr.stop()
