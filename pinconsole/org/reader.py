@@ -10,6 +10,7 @@ entry in two. Everything is read before anything is written: a read failure rais
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import math
 import re
@@ -277,6 +278,36 @@ def make_server(provider: LdapProviderConfig) -> ldap3.Server:
     )
 
 
+def _lean_search_entries(conn: ldap3.Connection) -> None:
+    """Decode search entries to what the reader uses: the DN and raw values under lower-cased
+    attribute names. ldap3 also builds a formatted, case-insensitive copy of every value through
+    a config lookup per value, about half the client's CPU time of a 20,000-user read.
+
+    Only ldap3's fast decoder (its default) calls ``decode_response_fast``; other answers
+    (bind, search done with its paging cookie, extended) keep ldap3's own decoding."""
+    strategy = conn.strategy
+    original = strategy.decode_response_fast
+
+    def decode(ldap_message: dict[str, Any]) -> dict[str, Any]:
+        if ldap_message["protocolOp"] != 4:  # not a searchResEntry
+            return original(ldap_message)
+        payload = ldap_message["payload"]
+        raw: RawAttrs = {}
+        for attribute in payload[1][3]:
+            name = bytes(attribute[3][0][3]).decode("utf-8", errors="replace").lower()
+            raw.setdefault(name, []).extend(bytes(v[3]) for v in attribute[3][1][3])
+        raw_dn = bytes(payload[0][3])
+        return {
+            "type": "searchResEntry",
+            "raw_dn": raw_dn,
+            "dn": raw_dn.decode("utf-8", errors="replace"),
+            "raw_attributes": raw,
+            "attributes": {},
+        }
+
+    strategy.decode_response_fast = decode  # type: ignore[method-assign]
+
+
 def open_connection(
     provider: LdapProviderConfig,
     bind_dn: str | None = None,
@@ -299,7 +330,9 @@ def open_connection(
         read_only=True,
         check_names=False,
         auto_referrals=False,
+        return_empty_attributes=False,  # an absent attribute stays absent (see _lean_...)
     )
+    _lean_search_entries(conn)
     action = "connect"
     try:
         conn.open()
@@ -359,8 +392,11 @@ def search(
             raw = item.get("raw_attributes") or {}
             if any(";range=" in k.lower() for k in raw):
                 raw = merge_ranged(raw, lambda spec, dn=dn: _fetch_attr(conn, dn, spec))
-            else:
-                raw = {k.lower(): list(v) for k, v in raw.items()}
+            elif not isinstance(raw, dict) or any(not k.islower() for k in raw):
+                merged: RawAttrs = {}  # ldap3's own decoding: names in the server's case
+                for k, v in raw.items():
+                    merged.setdefault(k.lower(), []).extend(v or [])
+                raw = merged
             yield LdapEntry(dn=dn, attrs=raw)
         if not page_size:
             return
@@ -580,14 +616,14 @@ def build_entities(
     user_groups: dict[str, set[str]] = {n.ref: set() for n in users}
     parents: dict[str, set[str]] = {n.ref: set() for n in groups}
     children: dict[str, set[str]] = {n.ref: set() for n in groups}
-    unresolved = 0
+    unresolved: list[str] = []  # "<entity>: <value>" for the warning
     for u in users:
         for value in u.refs.get("memberOf", []):
             g = gidx.find(value)
             if g:
                 user_groups[u.ref].add(g.ref)
             else:
-                unresolved += 1
+                unresolved.append(f"{u.ref} memberOf {value}")
     for g in groups:
         for value in g.refs.get("memberOf", []):
             p = gidx.find(value)
@@ -595,7 +631,7 @@ def build_entities(
                 parents[g.ref].add(p.ref)
                 children[p.ref].add(g.ref)
             elif not p:
-                unresolved += 1
+                unresolved.append(f"{g.ref} memberOf {value}")
         for value in g.refs.get("members", []):
             u = uidx.find(value)
             if u is not None:
@@ -606,9 +642,13 @@ def build_entities(
                 children[g.ref].add(c.ref)
                 parents[c.ref].add(g.ref)
             elif c is None:
-                unresolved += 1
+                unresolved.append(f"{g.ref} member {value}")
     if unresolved:
-        warnings.append(f"{unresolved} membership value(s) point outside the synced entries")
+        # Name a few: "1 value(s)" alone sends an admin searching the whole directory.
+        shown = ", ".join(unresolved[:3]) + (", ..." if len(unresolved) > 3 else "")
+        warnings.append(
+            f"{len(unresolved)} membership value(s) point outside the synced entries ({shown})"
+        )
     members: dict[str, set[str]] = {n.ref: set() for n in groups}
     for u in users:
         refs = sorted(user_groups[u.ref])
@@ -694,20 +734,38 @@ def _collect(
     return nodes
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block.
+
+    A read allocates hundreds of thousands of long-lived, acyclic containers (entries, entity
+    dicts, index maps); each allocation burst triggers generation-2 scans over everything alive
+    in the process, which cost half the CPU of a 20,000-user read. Reference counting still
+    frees memory; cycles made meanwhile are collected when the block ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_org(provider: LdapProviderConfig) -> OrgSnapshot:
     """Read one provider completely (users, then groups) and return its entities."""
-    conn = open_connection(provider)
-    try:
-        vendor = detect_vendor(conn, provider)
-        warnings: list[str] = []
-        users = _collect(conn, provider, vendor, "User", provider.users, warnings)
-        groups = _collect(conn, provider, vendor, "Group", provider.groups, warnings)
-    except lx.LDAPException as exc:
-        raise OrgReadError(f"{provider.target}: {_describe(exc)}") from exc
-    finally:
-        with contextlib.suppress(Exception):
-            conn.unbind()
-    return build_entities(provider.id, users, groups, warnings)
+    with gc_paused():
+        conn = open_connection(provider)
+        try:
+            vendor = detect_vendor(conn, provider)
+            warnings: list[str] = []
+            users = _collect(conn, provider, vendor, "User", provider.users, warnings)
+            groups = _collect(conn, provider, vendor, "Group", provider.groups, warnings)
+        except lx.LDAPException as exc:
+            raise OrgReadError(f"{provider.target}: {_describe(exc)}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                conn.unbind()
+        return build_entities(provider.id, users, groups, warnings)
 
 
 def escape_filter(value: str) -> str:
