@@ -24,7 +24,8 @@ def _nowrap(key: str) -> Callable[[rx.Var], rx.Component]:
 
 def org_admin_page() -> rx.Component:
     columns = [
-        c.Column("started", "Started", mono=True),
+        c.Column("started", "Started (UTC)", render=_nowrap("started")),
+        c.Column("finished", "Finished", render=_nowrap("finished")),
         c.Column("took", "Took", align="right", render=_nowrap("took")),
         c.Column("status", "Status", render=_status),
         c.Column("users", "Users", render=_nowrap("users")),

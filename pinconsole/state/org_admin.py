@@ -19,12 +19,18 @@ _STATUS_TYPE = {"ok": "success", "failed": "error", "running": "info"}
 
 
 def _row(run: Any) -> dict[str, str]:
-    took = ""
+    took = finished = ""
     if run.finished_at is not None:
         took = f"{(run.finished_at - run.started_at).total_seconds():.1f} s"
+        # the date once per row: the end shows it only when the run crossed midnight
+        same_day = run.finished_at.date() == run.started_at.date()
+        finished = (
+            f"{run.finished_at:%H:%M:%S}" if same_day else f"{run.finished_at:%Y-%m-%d %H:%M:%S}"
+        )
     return {
         "id": str(run.id),
-        "started": f"{run.started_at:%Y-%m-%d %H:%M:%S} UTC",
+        "started": f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+        "finished": finished,
         "took": took,
         # an unchanged directory skips the apply: say so rather than a bare "ok"
         "status": "no change" if run.status == "ok" and run.mode == "unchanged" else run.status,
