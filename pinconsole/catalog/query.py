@@ -1010,10 +1010,18 @@ def home_summary(
         if teams:
             from pinconsole.catalog.scorecards import team_scorecard
 
+            # "My team" is the direct group that owns the most (a directory user is often in
+            # an admins or mailing group that owns nothing), then the first by name.
+            owned = dict(
+                s.exec(  # type: ignore[call-overload]
+                    select(Entity.owner_ref, func.count())
+                    .where(Entity.owner_ref.in_(teams))  # type: ignore[union-attr]
+                    .group_by(Entity.owner_ref)
+                ).all()
+            )
+            teams = sorted(teams, key=lambda t: -owned.get(t, 0))  # stable: name order on ties
             team = _people(s, teams[:1])[0]
-            owned_total = s.exec(  # type: ignore[call-overload]
-                select(func.count()).select_from(Entity).where(Entity.owner_ref == teams[0])
-            ).one()[0]
+            owned_total = owned.get(teams[0], 0)
             members = len(_targets(s, teams[0], "hasMember"))
             score = team_scorecard(s, teams[0], with_checks=False)["score"]
             my_team = {**team, "members": members, "owned_total": owned_total, "score": score}
