@@ -1,7 +1,9 @@
 """DN normalisation, entity names and Active Directory ranged retrieval (recorded responses).
 
-slapd never splits an attribute into ranges, so the range parser is tested with the raw
-attribute dicts ldap3 returned from an Active Directory domain controller for a 3,200-member group.
+slapd never splits an attribute into ranges, so the range parser is tested with raw attribute
+dicts shaped as ldap3 hands over Active Directory's answers (MS-ADTS 3.1.1.3.1.3.3, range
+retrieval): a 3,200-member group sent 1,500 values at a time. These are written from the
+protocol's rules, not captured from a domain controller (none can run here).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _members(lo: int, hi: int) -> list[bytes]:
     return [f"CN=User {i},OU=Staff,DC=corp,DC=example".encode() for i in range(lo, hi + 1)]
 
 
-# What ldap3 delivered as raw_attributes for the group and the two follow-up base searches.
+# raw_attributes of the group's entry and of the two follow-up base searches, as AD answers.
 FIRST_PAGE = {"cn": [b"All Staff"], "member": [], "member;range=0-1499": _members(0, 1499)}
 RECORDED = {
     "member;range=1500-*": {"member;range=1500-2999": _members(1500, 2999)},
