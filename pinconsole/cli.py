@@ -202,21 +202,27 @@ def serve(
     raise typer.Exit(code)
 
 
-def build_app() -> typer.Typer:
-    """The root command with the built-in groups and every plugin's groups."""
+BUILTIN_COMMANDS = ("db", "token", "demo", "serve")
+# Commands that need nothing a plugin registers (``serve`` does: e.g. the ldap authenticator).
+PLUGIN_FREE_COMMANDS = ("db", "token", "demo")
+
+
+def build_app(*, with_plugins: bool = True) -> typer.Typer:
+    """The root command with the built-in groups and (``with_plugins``) every plugin's groups."""
     root = _typer("PinConsole: the internal developer platform.")
     root.add_typer(db_app, name="db")
     root.add_typer(token_app, name="token")
     root.add_typer(demo_app, name="demo")
     root.command("serve")(serve)
+    plugins = []
     try:
-        from pinconsole.plugins import get_registry
+        if with_plugins:
+            from pinconsole.plugins import get_registry
 
-        plugins = list(get_registry().plugins.values())
+            plugins = list(get_registry().plugins.values())
     except Exception as exc:  # a broken plugin must not take `db upgrade` down with it
         typer.echo(f"warning: plugins not loaded ({type(exc).__name__}: {exc})", err=True)
-        plugins = []
-    taken = {"db", "token", "demo", "serve"}
+    taken = set(BUILTIN_COMMANDS)
     for plugin in plugins:
         for name, group in plugin.cli.items():
             if name in taken:
@@ -227,12 +233,24 @@ def build_app() -> typer.Typer:
     return root
 
 
-app = build_app()
+def needs_plugins(args: list[str]) -> bool:
+    """False when ``args`` name a command that needs no plugin: loading the plugins imports every
+    page and state (Reflex included), which made ``db upgrade`` or ``token create`` take ~10 s."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    return command not in PLUGIN_FREE_COMMANDS
+
+
+def __getattr__(name: str) -> Any:
+    # ``pinconsole.cli.app`` (tests, CliRunner): the full command, built on first use.
+    if name == "app":
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Console script entry point."""
-    app(prog_name="pinconsole")
+    build_app(with_plugins=needs_plugins(sys.argv[1:]))(prog_name="pinconsole")
 
 
 if __name__ == "__main__":

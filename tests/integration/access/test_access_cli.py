@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from pinconsole.access.tokens import verify_token
-from pinconsole.cli import app, serve_command, serve_env
+from pinconsole.cli import app, needs_plugins, serve_command, serve_env
 from pinconsole.db import dispose_engines, get_engine
 
 runner = CliRunner()
@@ -166,3 +166,32 @@ def test_plugin_groups_are_commands() -> None:
     result = runner.invoke(app, ["--help"])
     for name in groups:
         assert name in result.output
+
+
+def test_only_commands_that_need_them_load_the_plugins() -> None:
+    assert not needs_plugins(["db", "upgrade", "--url", "sqlite://"])
+    assert not needs_plugins(["token", "create", "--user", "bot"])
+    assert not needs_plugins(["demo", "seed"])
+    assert needs_plugins(["serve", "--port", "3000"])  # the ldap authenticator is a plugin's
+    assert needs_plugins(["catalog", "import", "x"]) and needs_plugins(["--help"])
+    assert needs_plugins([])
+
+
+def test_the_console_script_runs_a_plugin_free_command_without_reflex(tmp_path: Path) -> None:
+    """The installed ``pinconsole`` script: ``db upgrade`` works and never imports Reflex."""
+    import subprocess
+
+    url = f"sqlite:///{tmp_path / 'pc.db'}"
+    probe = (
+        "import sys; from pinconsole.cli import main; sys.argv = ['pinconsole', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "print('reflex' in sys.modules, code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "db", "upgrade", "--url", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False 0", result.stdout + result.stderr
+    assert "newest schema" in result.stdout
