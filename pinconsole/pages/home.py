@@ -272,6 +272,10 @@ def home_page() -> rx.Component:
     extra = _plugin_modules()
     return c.column(
         _hero(),
+        rx.foreach(
+            HomeState.load_errors,
+            lambda message: c.callout(message, "error", title="Something went wrong"),
+        ),
         _stats(),
         rx.grid(
             _my_services(),

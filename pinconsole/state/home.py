@@ -16,28 +16,28 @@ EMPTY_SUMMARY: dict[str, Any] = {"my_services": [], "my_team": None, "teams": []
 
 
 def _summary(user_name: str) -> dict[str, Any]:
-    """``home_summary`` from the catalog, or empty modules when the catalog is not there."""
+    """``home_summary`` from the catalog (empty modules for nobody)."""
     if not user_name:
         return EMPTY_SUMMARY
-    try:
-        from pinconsole.catalog.query import home_summary
-    except (ImportError, AttributeError):
-        return EMPTY_SUMMARY
-    try:
-        return home_summary(user_name) or EMPTY_SUMMARY
-    except Exception:
-        log.exception("home summary failed for %s", user_name)
-        return EMPTY_SUMMARY
+    from pinconsole.catalog.query import home_summary
+
+    return home_summary(user_name) or EMPTY_SUMMARY
 
 
 def _activity(limit: int) -> list[dict[str, Any]]:
-    try:
-        from pinconsole.access.activity import recent_activity
+    from pinconsole.access.activity import recent_activity
 
-        return recent_activity(limit)
-    except Exception:  # no audit table yet (fresh install) must not break the home page
-        log.exception("recent activity failed")
-        return []
+    return recent_activity(limit)
+
+
+async def _fetch(what: str, fn: Any, *args: Any) -> tuple[Any, str]:
+    """``fn(*args)`` in a thread, and an error message instead of raising: a failing read shows
+    a callout on the page, never an empty module that looks like "nothing there"."""
+    try:
+        return await asyncio.to_thread(fn, *args), ""
+    except Exception as exc:
+        log.exception("home: %s failed", what)
+        return None, f"{what} could not be loaded ({type(exc).__name__}: {exc})"[:300]
 
 
 def _service_row(s: dict[str, Any]) -> dict[str, str]:
@@ -65,6 +65,7 @@ class HomeState(AppState):
     team: dict[str, str] = {}
     other_teams: list[dict[str, str]] = []
     activity: list[dict[str, str]] = []
+    load_errors: list[str] = []
     loaded: bool = False
 
     @rx.var
@@ -78,10 +79,13 @@ class HomeState(AppState):
 
     @rx.event
     async def load(self) -> None:
-        summary, activity = await asyncio.gather(
-            asyncio.to_thread(_summary, self.user_name),
-            asyncio.to_thread(_activity, 6),
+        (summary, summary_error), (activity, activity_error) = await asyncio.gather(
+            _fetch("Your services and team", _summary, self.user_name),
+            _fetch("Recent activity", _activity, 6),
         )
+        self.load_errors = [e for e in (summary_error, activity_error) if e]
+        summary = summary or EMPTY_SUMMARY
+        activity = activity or []
         self.services = [_service_row(s) for s in summary.get("my_services") or []]
         team = summary.get("my_team") or None
         self.team = (

@@ -484,3 +484,18 @@ def test_home_has_its_modules_with_empty_states_and_plugin_modules(
         assert empty in code
     assert "deploys from a plugin" in code
     assert "loaded_rx_state_" in code  # skeletons until the backend answers
+
+
+async def test_a_failing_home_read_is_an_error_message_not_an_empty_module() -> None:
+    from pinconsole.pages.home import home_page
+    from pinconsole.state.home import _fetch
+
+    def broken() -> None:
+        raise RuntimeError("database is locked")
+
+    assert await _fetch("Recent activity", lambda n: [n], 6) == ([6], "")
+    value, error = await _fetch("Recent activity", broken)
+    assert value is None
+    assert error == "Recent activity could not be loaded (RuntimeError: database is locked)"
+    code = js(home_page())
+    assert "load_errors_rx_state_" in code and "Something went wrong" in code
