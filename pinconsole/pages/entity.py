@@ -164,7 +164,17 @@ def _about() -> rx.Component:
         ),
         rx.cond(
             EntityState.e_location != "",
-            _field("Location", text(EntityState.e_location, mono=True, size="100")),
+            _field(
+                "Location",
+                rx.cond(
+                    EntityState.e_location_url != "",
+                    link(EntityState.e_location, href=EntityState.e_location_url, external=True),
+                    rx.el.span(
+                        text(EntityState.e_location, mono=True, size="100"),
+                        title=EntityState.e_location_title,
+                    ),
+                ),
+            ),
         ),
         title="About",
         icon="info",
@@ -208,26 +218,54 @@ def _scorecard() -> rx.Component:
     )
 
 
-def _annotations() -> rx.Component:
-    return module(
-        rx.cond(
-            EntityState.annotations.length() > 0,  # type: ignore[attr-defined]
-            column(
-                rx.foreach(
-                    EntityState.annotations,
-                    lambda a: flex(
-                        text(a["key"], mono=True, size="100", color="subtle", min_width="240px"),
-                        text(a["value"], mono=True, size="100", word_break="break-all"),
-                        gap=3,
-                        align="start",
-                        wrap=True,
-                    ),
-                ),
-                gap=2,
+def _key_values(items: rx.Var, id: str) -> rx.Component:
+    return column(
+        rx.foreach(
+            items,
+            lambda a: flex(
+                text(a["key"], mono=True, size="100", color="subtle", min_width="240px"),
+                text(a["value"], mono=True, size="100", word_break="break-all"),
+                gap=3,
+                align="start",
+                wrap=True,
             ),
-            text("No annotations.", color="subtle"),
         ),
-        title="Annotations",
+        gap=2,
+        id=id,
+    )
+
+
+def _annotations() -> rx.Component:
+    """metadata.labels and metadata.annotations, each key with its value."""
+    return module(
+        column(
+            rx.cond(
+                EntityState.labels.length() > 0,  # type: ignore[attr-defined]
+                column(
+                    text("Labels", weight="semibold", size="100"),
+                    _key_values(EntityState.labels, "entity-labels"),
+                    gap=2,
+                ),
+            ),
+            rx.cond(
+                EntityState.annotations.length() > 0,  # type: ignore[attr-defined]
+                column(
+                    rx.cond(
+                        EntityState.labels.length() > 0,  # type: ignore[attr-defined]
+                        text("Annotations", weight="semibold", size="100"),
+                    ),
+                    _key_values(EntityState.annotations, "entity-annotations"),
+                    gap=2,
+                ),
+                text("No annotations.", color="subtle"),
+            ),
+            gap=4,
+        ),
+        title=rx.cond(
+            EntityState.labels.length() > 0,  # type: ignore[attr-defined]
+            "Labels and annotations",
+            "Annotations",
+        ),
         icon="tags",
     )
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import PurePath
 from typing import Any
 
 import reflex as rx
 import yaml
 
-from pinconsole.catalog.query import OWNED_KINDS, get_entity, read_scope
+from pinconsole.catalog.query import OWNED_KINDS, get_entity, get_entity_by_ref, read_scope
 from pinconsole.catalog.scorecards import evaluate_entity
 from pinconsole.errors import DomainError
 from pinconsole.plugins import get_registry
@@ -57,6 +58,46 @@ METHOD_INTENT = {
     "PATCH": "warning",
     "DELETE": "error",
 }
+
+
+MANAGED_BY = "backstage.io/managed-by-location"
+
+
+def _domain_of(session: Any, entity: Any) -> str | None:
+    """A system's own domain; for what belongs to a system, that system's (Backstage's model:
+    components, APIs and resources reach their domain through their system)."""
+    if entity.domain_ref or not entity.system_ref:
+        return entity.domain_ref
+    try:
+        system = get_entity_by_ref(session, entity.system_ref, resolve_targets=False).entity
+    except DomainError:
+        return None
+    return system.domain_ref
+
+
+def location_label(location_key: str, managed_by: str) -> tuple[str, str, str]:
+    """(label, url, full text) of where an entity's descriptor is.
+
+    A file shows relative to the imported root (``demo-catalog/repos/a/catalog-info.yaml``,
+    not a machine's absolute or temporary path); a URL shows as itself and links there; a
+    provider shows as ``provider ldap``.
+    """
+    kind, _, where = managed_by.partition(":")
+    if location_key.startswith("provider:"):
+        return f"provider {location_key.removeprefix('provider:')}", "", location_key
+    if kind == "url" or where.startswith(("http://", "https://")):
+        return where, where, where
+    path = where if kind == "file" else location_key
+    if not path:
+        return "", "", ""
+    root = PurePath(location_key)
+    # A directory location is its own root; a file location's root is its folder.
+    base = root if path != location_key and root in PurePath(path).parents else root.parent
+    try:
+        rel = PurePath(path).relative_to(base)
+    except ValueError:
+        return PurePath(path).name, "", path
+    return str(PurePath(base.name) / rel) if base.name else str(rel), "", path
 
 
 @dataclasses.dataclass
@@ -148,10 +189,13 @@ class EntityState(AppState):
     e_domain_url: str = ""
     e_status: str = ""
     e_orphaned_at: str = ""
-    e_location: str = ""
+    e_location: str = ""  # where the descriptor is, for people (see ``location_label``)
+    e_location_url: str = ""  # set for URL locations
+    e_location_title: str = ""  # the full path or URL (tooltip)
     links: list[dict[str, str]] = []
     tags: list[str] = []
     annotations: list[dict[str, str]] = []
+    labels: list[dict[str, str]] = []
     score: str = "—"
     score_intent: str = "neutral"
     checks: list[dict[str, str]] = []
@@ -191,12 +235,13 @@ class EntityState(AppState):
                 detail = get_entity(session, kind, namespace, name)
                 scored = detail.entity.kind in OWNED_KINDS
                 card = evaluate_entity(session, detail.entity) if scored else None
+                domain_ref = _domain_of(session, detail.entity)
         except DomainError as exc:
             self.found, self.loaded, self.error = False, True, str(exc)
             self.e_name, self.e_kind = name, kind
             return None
         self.error = ""
-        self._show(detail, card)
+        self._show(detail, card, domain_ref)
         self.found, self.loaded = True, True
         tabs = _visible_tabs(dict(detail.entity.body))
         self.plugin_tab_ids = [t.id for t in tabs]
@@ -205,7 +250,7 @@ class EntityState(AppState):
         self.tab = query_tab if query_tab in allowed else "overview"
         return [t.on_load for t in tabs if t.on_load is not None]
 
-    def _show(self, detail: Any, card: dict[str, Any] | None) -> None:
+    def _show(self, detail: Any, card: dict[str, Any] | None, domain_ref: str | None) -> None:
         e = detail.entity
         body = dict(e.body)
         meta = body.get("metadata") or {}
@@ -218,10 +263,13 @@ class EntityState(AppState):
         self.e_lifecycle_intent = LIFECYCLE_INTENT.get(self.e_lifecycle, "neutral")
         self.e_owner, self.e_owner_url = short_ref(e.owner_ref), ref_url(e.owner_ref)
         self.e_system, self.e_system_url = short_ref(e.system_ref), ref_url(e.system_ref)
-        self.e_domain, self.e_domain_url = short_ref(e.domain_ref), ref_url(e.domain_ref)
+        self.e_domain, self.e_domain_url = short_ref(domain_ref), ref_url(domain_ref)
         self.e_status = e.status
         self.e_orphaned_at = e.orphaned_at.strftime("%Y-%m-%d %H:%M UTC") if e.orphaned_at else ""
-        self.e_location = e.location_key or ""
+        annotations = meta.get("annotations") or {}
+        self.e_location, self.e_location_url, self.e_location_title = location_label(
+            e.location_key or "", str(annotations.get(MANAGED_BY) or "")
+        )
         self.links = [
             {
                 "url": str(link.get("url", "")),
@@ -235,6 +283,9 @@ class EntityState(AppState):
         self.annotations = [
             {"key": str(k), "value": str(v)}
             for k, v in sorted((meta.get("annotations") or {}).items())
+        ]
+        self.labels = [
+            {"key": str(k), "value": str(v)} for k, v in sorted((meta.get("labels") or {}).items())
         ]
         if card is not None:
             self.score = str(card["score"]) if card["score"] is not None else "—"

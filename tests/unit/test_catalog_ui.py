@@ -52,3 +52,26 @@ def test_refs_for_display() -> None:
         "warning",
         "error",
     ]
+
+
+def test_location_label_is_relative_to_the_imported_root() -> None:
+    from pinconsole.state.entity import location_label
+
+    demo = "/srv/data/demo-catalog"
+    assert location_label(demo, f"file:{demo}/repos/pay/catalog-info.yaml") == (
+        "demo-catalog/repos/pay/catalog-info.yaml",
+        "",
+        f"{demo}/repos/pay/catalog-info.yaml",
+    )
+    single = "/tmp/pytest-1/valid/catalog-info.yaml"  # a file location: its folder is the root
+    assert location_label(single, "file:/tmp/pytest-1/valid/apis.yaml")[0] == "valid/apis.yaml"
+    assert location_label(single, f"file:{single}")[0] == "valid/catalog-info.yaml"
+    assert location_label(single, "")[0] == "valid/catalog-info.yaml"
+    url = "http://git.example/org/repo/apis.yaml"
+    assert location_label("http://git.example/org/repo/catalog-info.yaml", f"url:{url}") == (
+        url,
+        url,
+        url,
+    )
+    assert location_label("provider:ldap", "provider:ldap")[:2] == ("provider ldap", "")
+    assert location_label(demo, "file:/elsewhere/x.yaml")[0] == "x.yaml"
