@@ -30,7 +30,6 @@ from e2e_harness import (
     Console,
     first_user,
     free_port,
-    has_cli_command,
     save_screenshot,
     seed,
     sign_in,
@@ -79,14 +78,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     env.pop("PINCONSOLE_REDIS_URL", None)
     log_path = data_dir / "console.log"
     with log_path.open("wb") as log:
+        # The README's commands as a user runs them: `pinconsole db upgrade`, `demo seed`, `serve`.
         subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from pinconsole.migrations import upgrade_database;"
-                " upgrade_database(sys.argv[1])",
-                database_url,
-            ],
+            [sys.executable, "-m", "pinconsole.cli", "db", "upgrade"],
             cwd=ROOT,
             env=env,
             check=True,
@@ -99,20 +93,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         env["PINCONSOLE_ADMINS"] = json.dumps([admin] if admin else [])
         # The demo's platform team administers the console (access tests rely on the group).
         env["PINCONSOLE_ADMIN_GROUP"] = "group:default/platform"
-        if has_cli_command("serve"):
-            command = [sys.executable, "-m", "pinconsole.cli", "serve", "--port", str(port)]
-        else:
-            command = [
-                str(VENV_BIN / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-            ]
+        command = [sys.executable, "-m", "pinconsole.cli", "serve", "--port", str(port)]
         log.write(f"e2e: {' '.join(command)}\n".encode())
         log.flush()
         process = subprocess.Popen(

@@ -6,7 +6,6 @@ conftest.py holds the fixtures; this module holds what both it and tests call di
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import socket
@@ -62,31 +61,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # a parent package is missing
-        return False
-
-
-def has_cli_command(*args: str) -> bool:
-    """True when the `pinconsole` CLI exists and knows this (sub)command."""
-    if not module_exists("pinconsole.cli"):
-        return False
-    probe = subprocess.run(
-        [sys.executable, "-m", "pinconsole.cli", *args, "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-    )
-    return probe.returncode == 0
-
-
 def seed(env: dict[str, str], log: Any) -> None:
-    """Fill the database with the demo organisation (skipped until the seed exists)."""
-    if not module_exists("pinconsole.demo.seed"):
-        log.write(b"e2e: pinconsole.demo.seed does not exist yet, console runs unseeded\n")
-        return
+    """Fill the database with the demo organisation (`pinconsole demo seed`)."""
     subprocess.run(
         [sys.executable, "-m", "pinconsole.cli", "demo", "seed"],
         cwd=ROOT,
