@@ -27,6 +27,11 @@ def containers_of(
     return list(info.containers)
 
 
+def _first_container(cache: Any, namespace: str, pod: str) -> str | None:
+    info = cache.pods.get((namespace, pod))
+    return info.containers[0] if info is not None and info.containers else None
+
+
 def _filter(lines: list[str], search: str | None) -> list[str]:
     if not search:
         return lines
@@ -54,10 +59,14 @@ def pod_logs(
     *,
     manager: ClusterManager | None = None,
 ) -> list[str]:
-    """The last ``tail_lines`` lines (at most 5,000), filtered by a case-insensitive search."""
+    """The last ``tail_lines`` lines (at most 5,000), filtered by a case-insensitive search.
+
+    Without ``container`` the pod's first container is read (the API server would refuse a pod
+    with several)."""
     if tail_lines < 1 or tail_lines > MAX_LINES:
         raise Invalid(f"tail_lines must be between 1 and {MAX_LINES}", where="tail_lines")
     cache = (manager or get_manager()).get(cluster)
+    container = container or _first_container(cache, namespace, pod)
     core = client.CoreV1Api(cache.api())
     kwargs = {"tail_lines": tail_lines, "_preload_content": False, "_request_timeout": (5, 30)}
     if container:
@@ -126,6 +135,7 @@ def follow_pod_logs(
 ) -> LogStream:
     """Lines as they are written (after the last ``tail_lines``); ``close()`` ends the stream."""
     cache = (manager or get_manager()).get(cluster)
+    container = container or _first_container(cache, namespace, pod)
     core = client.CoreV1Api(cache.api())
     kwargs = {
         "follow": True,

@@ -552,7 +552,14 @@ class SandboxEmulator(kmock.KubernetesEmulator):
         pod = self.get(PODS, request.namespace, request.name or "")
         params = request.params
         names = [c["name"] for c in pod.get("spec", {}).get("containers", [])]
-        container = params.get("container") or (names[0] if names else "main")
+        container = params.get("container") or (names[0] if len(names) == 1 else "")
+        if not container:
+            raise _ApiError(
+                400,
+                "BadRequest",
+                f"a container name must be specified for pod {pod['metadata']['name']}, "
+                f"choose one of: [{' '.join(names)}]",
+            )
         if container not in names:
             raise _ApiError(
                 400,
@@ -1088,8 +1095,27 @@ def pinapp_body(
     service: str | None = None,
     kubernetes_id: str | None = None,
     team: str | None = None,
+    sidecar: bool = False,
 ) -> dict[str, Any]:
     labels = {KUBE_ID_LABEL: kubernetes_id or name}
+    containers: list[dict[str, Any]] = [
+        {
+            "name": "main",
+            "resources": {
+                "requests": {"cpu": "250m", "memory": "256Mi"},
+                "limits": {"cpu": "1", "memory": "512Mi"},
+            },
+            "env": [{"name": "LOG_LEVEL", "value": "info"}],
+        }
+    ]
+    if sidecar:  # a second container, so the log view's container choice matters
+        containers.append(
+            {
+                "name": "envoy",
+                "image": "registry.pinconsole.dev/platform/envoy:1.31.0",
+                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+            }
+        )
     if team:
         labels["pinconsole.io/team"] = team
     return {
@@ -1103,16 +1129,7 @@ def pinapp_body(
             "service": service or f"component:default/{name}",
             "paused": False,
             "ports": [{"name": "http", "containerPort": 8080}],
-            "containers": [
-                {
-                    "name": "main",
-                    "resources": {
-                        "requests": {"cpu": "250m", "memory": "256Mi"},
-                        "limits": {"cpu": "1", "memory": "512Mi"},
-                    },
-                    "env": [{"name": "LOG_LEVEL", "value": "info"}],
-                }
-            ],
+            "containers": containers,
         },
     }
 
@@ -1170,6 +1187,7 @@ def seed_demo(
                 tier=rng.choice(tiers),
                 image=f"registry.pinconsole.dev/{namespace}/{kube_id}:1.{rng.randint(0, 30)}.0",
                 team=team,
+                sidecar=len(kube_id) % 2 == 0,  # about half, without moving the seeded rng
             ),
         )
         for _ in range(replicas):

@@ -52,7 +52,8 @@ def _datapoints() -> rx.Component:
     return flex(
         datapoint("Ready", S.app["replicas_label"]),
         datapoint("Desired", S.app["desired"]),
-        datapoint("Ready pods", S.app["ready"]),
+        datapoint("Updated", S.app["updated"]),
+        datapoint("Pods", S.app["pods"]),
         datapoint("Restarts", S.app["restarts"]),
         datapoint("Tier", S.app["tier"]),
         gap=8,
@@ -76,11 +77,10 @@ def _actions() -> rx.Component:
                     ),
                     button("Scale", S.scale, color="red", icon_start="scaling", id="scale-button"),
                     button("Restart", S.restart, icon_start="rotate-cw", id="restart-button"),
-                    button(
-                        rx.cond(S.app["paused"] == "True", "Resume", "Pause"),
-                        S.toggle_pause,
-                        icon_start="pause",
-                        id="pause-button",
+                    rx.cond(
+                        S.app["paused"] == "True",
+                        button("Resume", S.toggle_pause, icon_start="play", id="pause-button"),
+                        button("Pause", S.toggle_pause, icon_start="pause", id="pause-button"),
                     ),
                     gap=2,
                     wrap=True,
@@ -132,14 +132,21 @@ def _charts() -> rx.Component:
             align="start",
         ),
         title="Live",
-        subtitle="Sampled every few seconds; the last hour",
+        subtitle="Sampled every 5 seconds while the console runs; the last hour, times in UTC",
         icon="chart-line",
     )
 
 
 def _pod_name(row: rx.Var) -> rx.Component:
-    return rx.link(
-        row["name"], on_click=S.open_logs(row["name"]), cursor="pointer", font_family="monospace"
+    # Not a link: opening logs stays on this page (an <a> without href would navigate).
+    return text(
+        row["name"],
+        color="link",
+        on_click=S.open_logs(row["name"]),
+        cursor="pointer",
+        font_family="monospace",
+        role="button",
+        class_name="pc-pod-name",
     )
 
 
@@ -169,6 +176,13 @@ EVENT_COLUMNS = [
     Column("object", "Object", mono=True),
     Column("message", "Message"),
     Column("age", "Age", mono=True),
+]
+
+SCHEDULE_COLUMNS = [
+    Column("name", "Schedule"),
+    Column("cron", "Cron", mono=True),
+    Column("duration", "Duration", mono=True),
+    Column("min", "Min replicas", align="right", mono=True),
 ]
 
 CONDITION_COLUMNS = [
@@ -215,8 +229,15 @@ def _logs() -> rx.Component:
                     wrap=True,
                 ),
                 rx.cond(S.log_error != "", callout(S.log_error, "error")),
+                # column-reverse keeps the scroll position at the newest line while lines are
+                # appended (following), as a terminal does; scrolling up still reads back.
                 rx.box(
-                    rx.foreach(S.log_lines, lambda line: rx.text(line, as_="div")),
+                    rx.box(
+                        rx.foreach(S.log_lines, lambda line: rx.text(line, as_="div")),
+                        id="log-lines",
+                    ),
+                    display="flex",
+                    flex_direction="column-reverse",
                     font_family="monospace",
                     font_size="12px",
                     white_space="pre",
@@ -225,7 +246,7 @@ def _logs() -> rx.Component:
                     padding=space(3),
                     background=COLOR["surface_subtle"],
                     border_radius=RADIUS["sm"],
-                    id="log-lines",
+                    id="log-scroll",
                 ),
                 gap=2,
             ),
@@ -244,9 +265,25 @@ def _scaler() -> rx.Component:
                     datapoint("Min", S.scaler["min"]),
                     datapoint("Max", S.scaler["max"]),
                     datapoint("Current", S.scaler["current"]),
+                    datapoint("Desired", S.scaler["desired"]),
                     datapoint("Cooldown (s)", S.scaler["cooldown"]),
                     gap=8,
                     wrap=True,
+                ),
+                text(
+                    "Targets: ",
+                    S.scaler["metrics"],
+                    " · last scaled ",
+                    S.scaler["last_scale"],
+                    size="100",
+                    color="subtle",
+                ),
+                table(
+                    SCHEDULE_COLUMNS,
+                    S.scaler_schedules,
+                    dense=True,
+                    empty=empty_state("No schedules", compact=True),
+                    id="schedules-table",
                 ),
                 rx.cond(
                     S.can_act,
@@ -281,7 +318,7 @@ def _scaler() -> rx.Component:
                             font_family="monospace",
                             id="schedules",
                         ),
-                        button("Save schedules", S.save_schedules, id="schedules-save"),
+                        rx.box(button("Save schedules", S.save_schedules, id="schedules-save")),
                         gap=2,
                     ),
                 ),
@@ -298,7 +335,20 @@ def _scaler() -> rx.Component:
 
 def _yaml() -> rx.Component:
     return module(
-        rx.code_block(S.yaml_text, language="yaml", max_height="480px", overflow="auto"),
+        column(
+            rx.code_block(S.yaml_text, language="yaml", max_height="480px", overflow="auto"),
+            rx.cond(
+                S.scaler_yaml != "",
+                column(
+                    text("PinScaler", size="100", color="subtle"),
+                    rx.code_block(
+                        S.scaler_yaml, language="yaml", max_height="360px", overflow="auto"
+                    ),
+                    gap=1,
+                ),
+            ),
+            gap=3,
+        ),
         title="YAML",
         icon="file-code",
     )

@@ -203,7 +203,7 @@ def _entity_charts() -> rx.Component:
             align="start",
         ),
         title=rx.cond(ews.chart_app != "", "Live: " + ews.chart_app, "Live"),
-        subtitle="Sampled every few seconds while this tab is open; the last hour",
+        subtitle="Sampled every 5 seconds while the console runs; the last hour, times in UTC",
         icon="chart-line",
         actions=[picker],
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -182,8 +183,11 @@ def _chart(
     series: list[tuple[str, str]],
     title: str,
     second_axis: str | None = None,
+    *,
+    counts: bool = False,
 ) -> go.Figure:
-    """A time chart; the series named ``second_axis`` gets its own y axis on the right."""
+    """A time chart (times in UTC); the series named ``second_axis`` gets its own y axis on the
+    right. ``counts`` keeps the y ticks on whole numbers (replicas, restarts)."""
     fig = go.Figure()
     xs = [datetime.fromtimestamp(s["t"], UTC).strftime("%Y-%m-%dT%H:%M:%S") for s in samples]
     for key, label in series:
@@ -194,7 +198,11 @@ def _chart(
                 name=label,
                 mode="lines+markers",
                 marker={"size": 4},
-                line={"shape": "hv" if key in ("desired", "ready") else "linear"},
+                # Desired is dashed and drawn over Ready, so both show when they are equal.
+                line={
+                    "shape": "hv" if key in ("desired", "ready") else "linear",
+                    "dash": "dash" if key == "desired" else "solid",
+                },
                 yaxis="y2" if key == second_axis else "y",
             )
         )
@@ -205,9 +213,20 @@ def _chart(
         "legend": {"orientation": "h", "y": -0.3},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "date", "tickformat": "%H:%M:%S"},
+        # The first and last time labels would overflow the plot into the y axes' labels.
+        "xaxis": {
+            "type": "date",
+            "tickformat": "%H:%M:%S",
+            "ticklabeloverflow": "hide past domain",
+        },
         "yaxis": {"rangemode": "tozero"},
     }
+    if counts:
+        top = max(
+            (float(s.get(k) or 0) for s in samples for k, _label in series),
+            default=1.0,
+        )
+        layout["yaxis"].update(tick0=0, dtick=max(1, math.ceil(top / 4)), tickformat="d")
     if second_axis:
         layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero"}
     fig.update_layout(**layout)
@@ -219,8 +238,9 @@ def _live_charts(history: dict[str, Any]) -> tuple[go.Figure, go.Figure, bool]:
     samples = history["samples"]
     replicas = _chart(
         samples,
-        [("desired", "Desired"), ("ready", "Ready"), ("restarts", "Restarts")],
+        [("ready", "Ready"), ("desired", "Desired"), ("restarts", "Restarts")],
         "Replicas and restarts",
+        counts=True,
     )
     usage = _chart(
         samples,
@@ -229,6 +249,54 @@ def _live_charts(history: dict[str, Any]) -> tuple[go.Figure, go.Figure, bool]:
         second_axis="memory_mib",
     )
     return replicas, usage, history["has_metrics_api"] is not False
+
+
+def _spec_rows(spec: dict[str, Any], status: dict[str, Any]) -> list[dict[str, str]]:
+    """Spec and status fields as label/value rows, one row per container, its env and ports."""
+    rows = [
+        {"field": "Image", "value": str(spec.get("image", ""))},
+        {"field": "Replicas", "value": str(spec.get("replicas", ""))},
+        {"field": "Tier", "value": str(spec.get("tier", ""))},
+        {"field": "Service", "value": str(spec.get("service", ""))},
+        {"field": "Paused", "value": "yes" if spec.get("paused") else "no"},
+    ]
+    ports = [
+        f"{p.get('name') + ' ' if p.get('name') else ''}{p.get('containerPort')}/"
+        f"{p.get('protocol', 'TCP')}"
+        for p in spec.get("ports") or []
+    ]
+    if ports:
+        rows.append({"field": "Ports", "value": ", ".join(ports)})
+    for c in spec.get("containers") or []:
+        resources = c.get("resources") or {}
+        parts = [
+            f"{kind} " + ", ".join(f"{k}={v}" for k, v in (resources.get(kind) or {}).items())
+            for kind in ("requests", "limits")
+            if resources.get(kind)
+        ]
+        if c.get("image"):
+            parts.insert(0, str(c["image"]))
+        rows.append({"field": f"Container {c.get('name', '')}", "value": "; ".join(parts) or "-"})
+        env = [f"{e.get('name')}={e.get('value', '')}" for e in c.get("env") or []]
+        if env:
+            rows.append({"field": f"Env of {c.get('name', '')}", "value": ", ".join(env)})
+    rows += [
+        {"field": "Current image", "value": str(status.get("currentImage", ""))},
+        {"field": "Updated replicas", "value": str(status.get("updatedReplicas", ""))},
+        {"field": "Observed generation", "value": str(status.get("observedGeneration", ""))},
+    ]
+    return rows
+
+
+def _metrics_label(metrics: list[dict[str, Any]]) -> str:
+    """``CPU 70%, requests_per_second 500`` for the PinScaler's metric targets."""
+    out = []
+    for m in metrics:
+        if m.get("type") == "cpu":
+            out.append(f"CPU {m.get('targetUtilization')}%")
+        else:
+            out.append(f"{m.get('name')} {m.get('targetValue')}")
+    return ", ".join(out) or "none"
 
 
 class PinAppState(AppState):
@@ -240,6 +308,7 @@ class PinAppState(AppState):
     pods: list[dict[str, str]] = []
     events: list[dict[str, str]] = []
     scaler: dict[str, str] = {}
+    scaler_schedules: list[dict[str, str]] = []
     scaler_yaml: str = ""
     schedules_text: str = ""
     yaml_text: str = ""
@@ -286,18 +355,7 @@ class PinAppState(AppState):
         self.app["status_kind"] = HEALTH_KIND.get(row["health"], "unknown")
         self.app["replicas_label"] = f"{row['ready']}/{row['desired']}"
         spec = detail["spec"]
-        self.spec_rows = [
-            {"field": "Image", "value": str(spec.get("image", ""))},
-            {"field": "Replicas", "value": str(spec.get("replicas", ""))},
-            {"field": "Tier", "value": str(spec.get("tier", ""))},
-            {"field": "Service", "value": str(spec.get("service", ""))},
-            {"field": "Paused", "value": "yes" if spec.get("paused") else "no"},
-            {"field": "Current image", "value": str(detail["status"].get("currentImage", ""))},
-            {
-                "field": "Observed generation",
-                "value": str(detail["status"].get("observedGeneration", "")),
-            },
-        ]
+        self.spec_rows = _spec_rows(spec, detail["status"])
         self.conditions = [
             {k: str(c.get(k, "")) for k in ("type", "status", "reason", "message")}
             for c in detail["conditions"]
@@ -312,16 +370,28 @@ class PinAppState(AppState):
                 "name": scaler["metadata"]["name"],
                 "min": str(sspec.get("minReplicas", "")),
                 "max": str(sspec.get("maxReplicas", "")),
-                "current": str(sstatus.get("currentReplicas", "")),
+                "current": str(sstatus.get("currentReplicas", "-")),
+                "desired": str(sstatus.get("desiredReplicas", "-")),
+                "last_scale": str(sstatus.get("lastScaleTime", "never")),
                 "cooldown": str(sspec.get("cooldownSeconds", "")),
+                "metrics": _metrics_label(sspec.get("metrics") or []),
                 "resource_version": scaler["metadata"].get("resourceVersion", ""),
             }
+            self.scaler_schedules = [
+                {
+                    "name": str(item.get("name", "")),
+                    "cron": str(item.get("cron", "")),
+                    "duration": str(item.get("duration", "")),
+                    "min": str(item.get("minReplicas", "")),
+                }
+                for item in sspec.get("schedules") or []
+            ]
             if not self.scaler_min:
                 self.scaler_min, self.scaler_max = self.scaler["min"], self.scaler["max"]
             if not self.schedules_text:
                 self.schedules_text = yaml.safe_dump(sspec.get("schedules", []), sort_keys=False)
         else:
-            self.scaler = {}
+            self.scaler, self.scaler_schedules = {}, []
         self.scaler_yaml = detail["scaler_yaml"]
         self.yaml_text = detail["yaml"]
         self.stale = _stale_notes([detail["cluster"]])
@@ -335,8 +405,9 @@ class PinAppState(AppState):
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
-        # A websocket reconnect runs on_load again: keep inputs and the open log of this page.
-        path = self.router.page.raw_path
+        # A websocket reconnect runs on_load again: keep inputs and the open log of this page
+        # (for the same user: signing in as someone else in this tab starts fresh).
+        path = f"{self.user_name}@{self.router.page.raw_path}"
         if path != self._loaded_path:
             self._loaded_path = path
             self.loaded = False
@@ -502,46 +573,52 @@ class PinAppState(AppState):
 
     @rx.event(background=True)
     async def follow(self):  # type: ignore[no-untyped-def]
-        """Stream new lines in a worker thread; stop on toggle, pod change or leaving the page."""
+        """Stream new lines in a worker thread; stop on toggle, pod change or leaving the page.
+
+        Lines are sent to the browser in batches at most once a second (each change of
+        ``log_lines`` is sent whole); stopping closes the stream's socket, freeing the thread.
+        """
         token = time.monotonic()
         async with self:
             self._follow_token = token
             cluster, namespace, _name = self._key()
             pod, container, search = self.log_pod, self.log_container, self.log_search
             path = self.router.page.raw_path
+        try:
+            stream = await asyncio.to_thread(
+                logs.follow_pod_logs, cluster, namespace, pod, container or None, 0, search or None
+            )
+        except DomainError as exc:
+            async with self:
+                self.log_error, self.following = str(exc), False
+            return
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
-        stop = False
 
         def pump() -> None:
-            stream = logs.follow_pod_logs(
-                cluster, namespace, pod, container or None, 0, search or None
-            )
             try:
                 for line in stream:
                     loop.call_soon_threadsafe(queue.put_nowait, line)
-                    if stop:
-                        break
-            except Exception as exc:  # the stream ended or the cluster went away
+            except Exception as exc:  # the stream broke or the cluster went away
                 loop.call_soon_threadsafe(queue.put_nowait, f"-- log stream ended: {exc}")
             finally:
-                stream.close()
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 
-        worker = asyncio.create_task(asyncio.to_thread(pump))
+        worker = asyncio.ensure_future(asyncio.to_thread(pump))
+        ended = False
         try:
-            while True:
+            while not ended:
                 batch: list[str] = []
-                with contextlib.suppress(TimeoutError):
-                    line = await asyncio.wait_for(queue.get(), 1.0)
+                deadline = loop.time() + 1.0
+                while (remaining := deadline - loop.time()) > 0:
+                    try:
+                        line = await asyncio.wait_for(queue.get(), remaining)
+                    except TimeoutError:
+                        break
                     if line is None:
-                        return
+                        ended = True
+                        break
                     batch.append(line)
-                    while not queue.empty():
-                        item = queue.get_nowait()
-                        if item is None:
-                            break
-                        batch.append(item)
                 async with self:
                     if (
                         self._follow_token != token
@@ -552,9 +629,12 @@ class PinAppState(AppState):
                         return
                     if batch:
                         self.log_lines = (self.log_lines + batch)[-logs.MAX_LINES :]
+                    if ended:
+                        self.following = False
         finally:
-            stop = True
-            worker.cancel()
+            stream.close()  # unblocks the worker thread
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(worker, 5)
 
 
 class EntityWorkloadsState(AppState):

@@ -86,7 +86,7 @@ def test_owner_scales_and_reads_logs(console: Any, page: Page, shot: Any) -> Non
         ).all()
     assert audit and audit[-1].after == {"replicas": current + 1}
 
-    page.locator("#pods-table .pc-table-row").first.get_by_role("link").click()
+    page.locator("#pods-table .pc-pod-name").first.click()
     expect(page.locator("#log-lines")).to_contain_text("GET /", timeout=15_000)
     page.locator("#log-search").fill("error")
     expect(page.locator("#log-lines")).to_contain_text("ERROR", timeout=15_000)

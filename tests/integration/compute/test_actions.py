@@ -214,9 +214,12 @@ def test_namespace_owner_from_group_annotation(
 
 def test_logs_tail_container_search_follow(sandbox: Sandbox, manager: ClusterManager) -> None:
     pod = manager.get("sandbox").pods_of(("pins", "pins-api"))[0].name
-    assert logs.containers_of("sandbox", "pins", pod, manager=manager) == ["main"]
+    # pins-api runs a sidecar: the first container is read unless another is chosen
+    assert logs.containers_of("sandbox", "pins", pod, manager=manager) == ["main", "envoy"]
     lines = logs.pod_logs("sandbox", "pins", pod, tail_lines=20, manager=manager)
     assert len(lines) == 20 and all(" main " in line for line in lines)
+    envoy = logs.pod_logs("sandbox", "pins", pod, "envoy", tail_lines=5, manager=manager)
+    assert len(envoy) == 5 and all(" envoy " in line for line in envoy)
     errors = logs.pod_logs("sandbox", "pins", pod, tail_lines=500, search="error", manager=manager)
     assert errors and all("ERROR" in line for line in errors)
     with pytest.raises(Invalid):
