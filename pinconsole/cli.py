@@ -125,10 +125,15 @@ def demo_seed() -> None:
             typer.echo("Error: demo data is not available in this build (pinconsole.demo.seed)")
             raise typer.Exit(1) from None
         raise
+    from pinconsole.access.audit import record
     from pinconsole.migrations import upgrade_database
 
     upgrade_database()
     result = seed_demo()
+    counts = ("added", "updated", "unchanged", "orphaned")
+    after = {k: getattr(result, k, None) for k in counts}
+    after["errors"] = len(getattr(result, "errors", []) or [])
+    record(None, actor="cli", action="demo.seed", target="catalog:demo", after=after)
     typer.echo(f"demo data seeded{f': {result}' if result else ''}")
 
 

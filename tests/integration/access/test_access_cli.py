@@ -195,3 +195,15 @@ def test_the_console_script_runs_a_plugin_free_command_without_reflex(tmp_path: 
     )
     assert result.stdout.strip().splitlines()[-1] == "False 0", result.stdout + result.stderr
     assert "newest schema" in result.stdout
+
+
+def test_demo_seed_leaves_an_audit_row(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pinconsole.access.audit import AuditFilter, list_audit
+    from pinconsole.catalog.ingest import ImportSummary
+
+    monkeypatch.setattr("pinconsole.demo.seed.seed_demo", lambda: ImportSummary(added=3))
+    result = runner.invoke(app, ["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    rows, total = list_audit(AuditFilter(action="demo.seed"))
+    assert total == 1 and rows[0].actor == "cli"
+    assert rows[0].after == {"added": 3, "updated": 0, "unchanged": 0, "orphaned": 0, "errors": 0}
