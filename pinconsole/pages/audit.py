@@ -8,6 +8,7 @@ from pinconsole.components import (
     Column,
     badge,
     button,
+    callout,
     column,
     empty_state,
     flex,
@@ -165,6 +166,7 @@ def audit_page() -> rx.Component:
             color="subtle",
         ),
         _filters(),
+        rx.cond(AuditState.error != "", callout(AuditState.error, "error")),
         table(
             COLUMNS,
             AuditState.rows,

@@ -87,6 +87,56 @@ def _spacing_and_radius() -> rx.Component:
     )
 
 
+def _box_and_flex() -> rx.Component:
+    boxes = [
+        c.box(
+            c.text(color, size="100", mono=True),
+            color=color,  # type: ignore[arg-type]
+            padding=3,
+            rounding="md",
+            border=color in ("transparent", "default"),
+            shadow="raised" if color == "elevated" else None,
+            min_width="88px",
+        )
+        for color in ("transparent", "default", "secondary", "elevated", "selected")
+    ]
+
+    def cell(label: str) -> rx.Component:
+        return c.box(
+            c.text(label, size="100", mono=True),
+            color="secondary",
+            padding_x=2,
+            padding_y=1,
+            rounding="sm",
+        )
+
+    flexes = [
+        c.column(
+            c.text(f"justify={justify}, gap={gap}", size="100", color="subtle", mono=True),
+            c.flex(
+                cell("a"),
+                cell("b"),
+                cell("c"),
+                justify=justify,  # type: ignore[arg-type]
+                gap=gap,
+                padding=space(2),
+                border=f"1px dashed {COLOR['border']}",
+                border_radius="8px",
+            ),
+            gap=1,
+        )
+        for justify, gap in (("start", 1), ("center", 3), ("between", 2), ("end", 6))
+    ]
+    return c.module(
+        c.column(_label("Box: color, rounding, border, shadow"), _row(*boxes, gap=2), gap=2),
+        c.divider(),
+        c.column(_label("Flex: direction, gap (4 px steps), align, justify, wrap"), *flexes, gap=3),
+        title="Box and Flex",
+        subtitle="Layout primitives on the token scale",
+        icon="layout-grid",
+    )
+
+
 def _type() -> rx.Component:
     return c.module(
         c.column(
@@ -435,6 +485,7 @@ def design_page() -> rx.Component:
                 _avatars(),
                 _modules(),
                 _colors(),
+                _box_and_flex(),
                 gap=6,
             ),
             columns=rx.breakpoints(initial="1", lg="2"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import reflex as rx
@@ -11,6 +12,8 @@ import reflex as rx
 from pinconsole.access.audit import AuditFilter, list_audit
 from pinconsole.models import AuditEvent
 from pinconsole.state.base import AppState
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 FILTER_KEYS = ("actor", "action", "target", "outcome")
@@ -50,6 +53,7 @@ class AuditState(AppState):
     total: int = 0
     rows: list[dict[str, str]] = []
     loading: bool = False
+    error: str = ""
     selected: dict[str, str] = {}
     detail_open: bool = False
 
@@ -81,18 +85,26 @@ class AuditState(AppState):
         flt = AuditFilter(
             actor=self.actor, action=self.action, target=self.target, outcome=self.outcome
         )
-        events, total = await asyncio.to_thread(
-            list_audit, flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
-        )
-        if events == [] and total and self.page:
-            # The page ran past the end (rows were filtered away): go to the last page.
-            self.page = max(0, (total - 1) // PAGE_SIZE)
+        try:
             events, total = await asyncio.to_thread(
                 list_audit, flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
             )
+            if events == [] and total and self.page:
+                # The page ran past the end (rows were filtered away): go to the last page.
+                self.page = max(0, (total - 1) // PAGE_SIZE)
+                events, total = await asyncio.to_thread(
+                    list_audit, flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
+                )
+        except Exception as exc:  # shown on the page; the table must not look merely empty
+            log.exception("audit log read failed")
+            self.error = f"The audit log could not be read ({type(exc).__name__}: {exc})"[:300]
+            self.rows, self.total = [], 0
+            return
+        finally:
+            self.loading = False
+        self.error = ""
         self.rows = [_row(e) for e in events]
         self.total = total
-        self.loading = False
 
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]

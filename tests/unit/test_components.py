@@ -499,3 +499,27 @@ async def test_a_failing_home_read_is_an_error_message_not_an_empty_module() -> 
     assert error == "Recent activity could not be loaded (RuntimeError: database is locked)"
     code = js(home_page())
     assert "load_errors_rx_state_" in code and "Something went wrong" in code
+
+
+def test_design_page_shows_every_component_of_the_issue() -> None:
+    from pinconsole.pages.design import design_page
+
+    code = js(design_page())
+    for module in (
+        "Box and Flex",
+        "Typography",  # text and heading
+        "Button",  # and icon button
+        "Badge and Status",
+        "Datapoint",
+        "Module and Empty state",
+        "Table",
+        "Tabs",
+        "Navigation",  # side navigation, breadcrumbs, search field
+        "Avatar",
+        "Callout and Toast",
+        "Color",
+        "Spacing and radius",
+    ):
+        assert f'"{module}"' in code, module
+    for variant in ("transparent", "secondary", "elevated", "selected", "justify=between, gap=2"):
+        assert variant in code, variant
