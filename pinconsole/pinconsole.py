@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from pinconsole.api.app import create_api
-from pinconsole.components.layout import shell
 from pinconsole.components.theme import GLOBAL_STYLE
 from pinconsole.jobs import run_scheduler
+from pinconsole.pages.layout import shell
 from pinconsole.plugins import get_registry
 from pinconsole.state.base import guarded_on_load, refuse_unsafe_auth
 

@@ -176,13 +176,8 @@ def signin_page() -> rx.Component:
     return rx.box(
         column(
             flex(
-                rx.box(
-                    icon("pin", size=18, color=COLOR["on_brand"]),
-                    background=COLOR["brand"],
-                    border_radius=RADIUS["pill"],
-                    padding=space(2),
-                    display="flex",
-                ),
+                # The shell's logo, so the console looks the same before and after sign-in.
+                rx.image(src="/logo.svg", width="34px", height="34px", alt=""),
                 text("PinConsole", size="400", weight="bold"),
                 gap=2,
             ),

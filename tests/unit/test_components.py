@@ -13,7 +13,8 @@ import pytest
 import reflex as rx
 
 from pinconsole import components as c
-from pinconsole.components import layout, tokens
+from pinconsole.components import tokens
+from pinconsole.pages import layout
 from pinconsole.plugins import NavEntry, PageSpec
 
 

@@ -2,7 +2,9 @@
 
 ``shell(page)`` is what ``app.add_page`` receives. Navigation, the active item and the
 breadcrumbs are computed from the plugin registry when the page is built, so a plugin's page
-gets the same shell as the built-ins without doing anything.
+gets the same shell as the built-ins without doing anything. It lives with the pages, not in
+``components/``: it reads the signed-in user and the search state, and components never import a
+State.
 """
 
 from __future__ import annotations
