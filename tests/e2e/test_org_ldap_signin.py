@@ -124,9 +124,10 @@ def test_directory_password_sign_in(ldap_console: str, browser: Any) -> None:
     # Home follows her directory groups: her team and the services it owns, not platform's.
     page.get_by_text("Checkout service").wait_for()
     assert page.get_by_text("Build farm").count() == 0
+    # Her team is the group that owns her services, not admins or ops (which own nothing).
     team_link = page.get_by_role("link", name="Open team page")
     team_link.wait_for()
-    assert team_link.get_attribute("href") in {"/teams/admins", "/teams/engineering", "/teams/ops"}
+    assert team_link.get_attribute("href") == "/teams/engineering"
     save_screenshot(page, "org-ldap-home")
 
     # alice is in the admins group: the org page and its sync button are hers
@@ -136,4 +137,23 @@ def test_directory_password_sign_in(ldap_console: str, browser: Any) -> None:
     page.get_by_role("button", name="Sync now").click()
     page.get_by_text("Synced in").wait_for()
     save_screenshot(page, "org-admin-page")
+
+    # Sign out: the session cookie no longer signs anyone in.
+    page.get_by_role("button", name="User menu").click()
+    page.get_by_text("Sign out").click()
+    page.locator("input[name=password]").wait_for()
+    page.goto(f"{ldap_console}/admin/org")
+    page.locator("input[name=password]").wait_for()  # sent back to sign in
+
+    # bob signs in by mail; he is in platform, a sub-team of engineering: he owns what
+    # platform owns and, through the nesting, what engineering owns. He is no admin.
+    _try(page, "bob@example.org", "pw-bob")
+    page.get_by_role("button", name="User menu").wait_for()
+    assert "Bob Brown" in page.get_by_role("button", name="User menu").inner_text()
+    page.get_by_text("Build farm").wait_for()
+    page.get_by_text("Checkout service").wait_for()
+    assert page.get_by_role("link", name="Open team page").get_attribute("href") == (
+        "/teams/platform"
+    )
+    assert page.get_by_role("link", name="Organisation").count() == 0
     context.close()
