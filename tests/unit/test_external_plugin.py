@@ -42,6 +42,7 @@ def test_entry_point_plugin_contributes_page_and_tab(hello_installed: None) -> N
     tab = next(t for t in registry.entity_tabs if t.id == "hello-runbook")
     assert tab.predicate({"kind": "Component", "spec": {"type": "service"}})
     assert not tab.predicate({"kind": "API", "spec": {"type": "openapi"}})
+    assert "hello-ping" in [j.name for j in registry.jobs]
     # Built-ins register through the same registry.
     assert {"core", "catalog", "org", "compute"} <= set(registry.plugins)
 
@@ -87,3 +88,20 @@ def test_a_broken_external_plugin_is_reported_not_fatal(
     registry = Registry()
     registry.load_entry_points()
     assert "broken" in registry.errors and "no_such_module" in registry.errors["broken"]
+
+
+def test_the_plugin_route_is_served_under_api_v1_behind_the_token(
+    hello_installed: None, db: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from pinconsole.access.tokens import create_token
+    from pinconsole.api.app import create_api
+
+    registry = Registry()
+    registry.load_entry_points()
+    with TestClient(create_api(registry)) as client:
+        assert client.get("/api/v1/hello").status_code == 401
+        token = create_token("hello-bot")
+        answer = client.get("/api/v1/hello", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json() == {"hello": "hello-bot"}
