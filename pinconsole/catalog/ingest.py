@@ -227,9 +227,12 @@ def prepare_entity(
     tags = list(dict.fromkeys(t.lower() for t in (meta.get("tags") or [])))
     title = meta.get("title")
     description = meta.get("description")
-    search_text = " ".join(
-        s for s in (meta["name"], title or "", description or "", " ".join(tags)) if s
-    ).lower()
+    words = [meta["name"], title or "", description or "", " ".join(tags)]
+    if kind in ("User", "Group"):
+        # People and teams are searched by what they are called, not only by their id.
+        profile = spec.get("profile") if isinstance(spec.get("profile"), dict) else {}
+        words += [str(profile.get(k) or "") for k in ("displayName", "email")]
+    search_text = " ".join(s for s in words if s).lower()
     columns: dict[str, Any] = {
         "ref": ref,
         "kind": kind.lower(),

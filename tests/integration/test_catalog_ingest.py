@@ -539,3 +539,27 @@ def test_import_scores_what_it_wrote(db: str, valid_dir: Path) -> None:
     assert _entities()["component:default/checkout-web"].score == (
         ents["component:default/checkout-web"].score
     )
+
+
+def test_people_are_searchable_by_display_name_and_email(db: str, valid_dir: Path) -> None:
+    """Users and groups carry profile.displayName and email in search_text; migration 0011
+    fills them in for rows stored before."""
+    from alembic import command
+    from pinconsole.catalog.query import search_everything
+    from pinconsole.migrations import alembic_config, upgrade_database
+
+    import_locations([str(valid_dir)])
+    ents = _entities()
+    assert ents["user:default/jdoe"].search_text == "jdoe jane doe jane.doe@acme.example"
+    assert ents["group:default/acme"].search_text == "acme acme corp acme corp info@acme.example"
+    assert [h["ref"] for h in search_everything("jane")] == ["user:default/jdoe"]
+    assert [h["ref"] for h in search_everything("raj.smith@")] == ["user:infra/rsmith"]
+    command.downgrade(alembic_config(db), "0010")
+    assert _entities()["user:default/jdoe"].search_text == "jdoe"
+    assert search_everything("jane") == []
+    upgrade_database(db)
+    assert _entities()["user:default/jdoe"].search_text == "jdoe jane doe jane.doe@acme.example"
+    # Components are unchanged by it.
+    assert _entities()["component:default/payments-service"].search_text == (
+        ents["component:default/payments-service"].search_text
+    )
