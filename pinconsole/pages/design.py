@@ -90,7 +90,10 @@ def _spacing_and_radius() -> rx.Component:
 def _box_and_flex() -> rx.Component:
     boxes = [
         c.box(
-            c.text(color, size="100", mono=True),
+            # Text on the selected surface takes the inverse role (as the nav's active item).
+            c.text(
+                color, size="100", mono=True, color="inverse" if color == "selected" else "default"
+            ),
             color=color,  # type: ignore[arg-type]
             padding=3,
             rounding="md",
