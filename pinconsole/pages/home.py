@@ -241,8 +241,12 @@ def _activity_row(item: Any) -> rx.Component:
 def _recent_activity() -> rx.Component:
     actions = []
     if _has_route("/admin/audit"):
+        # Only administrators may open the audit log: nobody else is offered a link to it.
         actions.append(
-            c.icon_button("arrow-up-right", label="Open the audit log", href="/admin/audit")
+            rx.cond(
+                HomeState.is_admin,
+                c.icon_button("arrow-up-right", label="Open the audit log", href="/admin/audit"),
+            )
         )
     return c.module(
         _when_loaded(

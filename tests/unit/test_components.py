@@ -524,3 +524,11 @@ def test_design_page_shows_every_component_of_the_issue() -> None:
         assert f'"{module}"' in code, module
     for variant in ("transparent", "secondary", "elevated", "selected", "justify=between, gap=2"):
         assert variant in code, variant
+
+
+def test_home_offers_the_audit_log_link_to_administrators_only() -> None:
+    from pinconsole.pages.home import _recent_activity
+
+    code = js(_recent_activity())
+    link = code.index("Open the audit log")
+    assert "is_admin_rx_state_" in code[:link], "the audit link must sit behind is_admin"
