@@ -87,20 +87,70 @@ COLUMNS = [
 
 
 def _facet(field: str) -> rx.Component:
+    """A facet's filter: a button saying what is selected; its popover lists the values with
+    their counts as checkboxes (several ticked values of one field are OR-ed)."""
     label = FACET_LABELS[field]
     value = getattr(CatalogState, f"f_{field}")
-    return rx.select.root(
-        rx.select.trigger(placeholder=label, id=f"catalog-facet-{field}", min_width="120px"),
-        rx.select.content(
-            rx.select.item(f"Any {label.lower()}", value="all"),
-            rx.foreach(
-                CatalogState.facets[field],
-                lambda item: rx.select.item(item["label"], value=item["value"]),
-            ),
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.text(
+                    CatalogState.facet_buttons.get(field, f"Any {label.lower()}"), truncate=True
+                ),
+                rx.icon("chevron-down", size=14),
+                variant=rx.cond(value == "", "surface", "soft"),
+                color_scheme="gray",
+                size="2",
+                id=f"catalog-facet-{field}",
+                min_width="120px",
+                max_width="240px",
+                justify="between",
+                aria_label=f"Filter by {label.lower()}",
+            )
         ),
-        value=rx.cond(value == "", "all", value),
-        on_change=lambda v: CatalogState.set_facet(field, v),
-        size="2",
+        rx.popover.content(
+            column(
+                rx.cond(
+                    value != "",
+                    button(
+                        f"Any {label.lower()}",
+                        CatalogState.set_facet(field, "all"),
+                        color="transparent",
+                        size="sm",
+                    ),
+                ),
+                rx.foreach(
+                    CatalogState.facets[field],
+                    lambda item: rx.el.label(
+                        rx.checkbox(
+                            checked=item["selected"] == "yes",
+                            on_change=lambda _checked: CatalogState.toggle_facet(
+                                field, item["value"]
+                            ),
+                        ),
+                        rx.text(item["label"], size="2"),
+                        class_name="pc-facet-option",
+                        style={
+                            "display": "flex",
+                            "gap": "8px",
+                            "align_items": "center",
+                            "cursor": "pointer",
+                            "padding": "4px 0",
+                        },
+                    ),
+                ),
+                rx.cond(
+                    CatalogState.facets[field].length() == 0,  # type: ignore[attr-defined]
+                    text("No values", color="subtle"),
+                ),
+                gap=0,
+                max_height="360px",
+                overflow_y="auto",
+                id=f"catalog-facet-{field}-options",
+            ),
+            align="start",
+            min_width="200px",
+        ),
     )
 
 

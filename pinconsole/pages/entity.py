@@ -56,8 +56,8 @@ def code_block(value: Any, *, max_height: str = "480px", **props: Any) -> rx.Com
     )
 
 
-def _field(label: str, value: rx.Component) -> rx.Component:
-    return column(text(label, size="100", color="subtle", weight="semibold"), value, gap=1)
+def _field(label: str, value: rx.Component, **props: Any) -> rx.Component:
+    return column(text(label, size="100", color="subtle", weight="semibold"), value, gap=1, **props)
 
 
 def _ref_or_dash(name: rx.Var, url: rx.Var, id_: str) -> rx.Component:
@@ -174,6 +174,7 @@ def _about() -> rx.Component:
                         title=EntityState.e_location_title,
                     ),
                 ),
+                id="entity-location",
             ),
         ),
         title="About",

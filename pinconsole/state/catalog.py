@@ -85,6 +85,32 @@ def _facet_label(field: str, value: str) -> str:
     return short_ref(value) if field in ("owner", "system") else value
 
 
+def _values(param: str) -> list[str]:
+    """A filter field's values from its URL form (comma-separated: OR within the field)."""
+    return list(dict.fromkeys(v.strip() for v in param.split(",") if v.strip()))
+
+
+FACET_NOUNS = {
+    "kind": ("kind", "kinds"),
+    "type": ("type", "types"),
+    "owner": ("owner", "owners"),
+    "lifecycle": ("lifecycle", "lifecycles"),
+    "namespace": ("namespace", "namespaces"),
+    "tag": ("tag", "tags"),
+    "system": ("system", "systems"),
+}
+
+
+def facet_button_label(field: str, selected: list[str]) -> str:
+    """``Any kind``, ``component`` or ``api, component`` / ``3 kinds`` for a facet's button."""
+    one, many = FACET_NOUNS.get(field, (field, field))
+    if not selected:
+        return f"Any {one}"
+    labels = [_facet_label(field, v) for v in selected]
+    text = ", ".join(labels)
+    return text if len(labels) == 1 or len(text) <= 24 else f"{len(labels)} {many}"
+
+
 class CatalogState(AppState):
     """Filters live in the URL (``/catalog?kind=api&owner=team-a``); the state holds one page."""
 
@@ -101,6 +127,7 @@ class CatalogState(AppState):
     rows: list[dict[str, str]] = []
     total: int = 0
     facets: dict[str, list[dict[str, str]]] = {}
+    facet_buttons: dict[str, str] = {}  # field -> what its filter button says
     error: str = ""
     loading: bool = False
     loaded: bool = False
@@ -166,21 +193,31 @@ class CatalogState(AppState):
         self.total = page.total
         self._next_cursor = page.next_cursor or ""
         facets: dict[str, list[dict[str, str]]] = {}
+        buttons: dict[str, str] = {}
         for field in FACET_FIELDS:
-            selected = getattr(self, f"f_{field}")
+            selected = _values(getattr(self, f"f_{field}"))
             items = counts.get(field, [])[:FACET_LIMIT]
             out = [
                 {
                     "value": str(i["value"]),
                     "label": f"{_facet_label(field, str(i['value']))} · {i['count']:,}",
+                    "selected": "yes" if str(i["value"]) in selected else "no",
                 }
                 for i in items
                 if i["value"] not in (None, "")
             ]
-            if selected and selected not in {o["value"] for o in out}:
-                out.insert(0, {"value": selected, "label": _facet_label(field, selected)})
+            listed = {o["value"] for o in out}
+            # A selected value the counts do not list (none left under the other filters, or
+            # beyond FACET_LIMIT) stays visible so it can be unticked.
+            out[:0] = [
+                {"value": v, "label": _facet_label(field, v), "selected": "yes"}
+                for v in selected
+                if v not in listed
+            ]
             facets[field] = out
+            buttons[field] = facet_button_label(field, selected)
         self.facets = facets
+        self.facet_buttons = buttons
         self.loading, self.loaded = False, True
 
     def _refresh(self) -> Any:
@@ -212,6 +249,16 @@ class CatalogState(AppState):
         if field not in FACET_FIELDS:
             return None
         setattr(self, f"f_{field}", "" if value == "all" else value)
+        return self._refresh()
+
+    @rx.event
+    def toggle_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
+        """Tick or untick one value of a facet (several values of a field are OR-ed)."""
+        if field not in FACET_FIELDS or not value:
+            return None
+        values = _values(getattr(self, f"f_{field}"))
+        values = [v for v in values if v != value] if value in values else [*values, value]
+        setattr(self, f"f_{field}", ",".join(values))
         return self._refresh()
 
     @rx.event
@@ -300,6 +347,16 @@ class CatalogErrorsState(AppState):
         self.locations = sorted({r["location"] for r in rows if r["location"]})
         self._filter_rows()
         self.loaded = True
+
+    @rx.event
+    def toggle_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
+        """Tick or untick one value of a facet (several values of a field are OR-ed)."""
+        if field not in FACET_FIELDS or not value:
+            return None
+        values = _values(getattr(self, f"f_{field}"))
+        values = [v for v in values if v != value] if value in values else [*values, value]
+        setattr(self, f"f_{field}", ",".join(values))
+        return self._refresh()
 
     @rx.event
     def set_text(self, value: str):  # type: ignore[no-untyped-def]

@@ -75,3 +75,15 @@ def test_location_label_is_relative_to_the_imported_root() -> None:
     )
     assert location_label("provider:ldap", "provider:ldap")[:2] == ("provider ldap", "")
     assert location_label(demo, "file:/elsewhere/x.yaml")[0] == "x.yaml"
+
+
+def test_facet_button_labels() -> None:
+    from pinconsole.state.catalog import _values, facet_button_label
+
+    assert facet_button_label("kind", []) == "Any kind"
+    assert facet_button_label("owner", ["group:default/team-a"]) == "team-a"
+    assert facet_button_label("lifecycle", ["production", "deprecated"]) == (
+        "production, deprecated"
+    )
+    assert facet_button_label("tag", ["python", "payments", "fintech", "web"]) == "4 tags"
+    assert _values(" production,,deprecated ,production") == ["production", "deprecated"]
