@@ -88,7 +88,9 @@ def _filter_from(
     params: dict[str, list[str]], text: str | None, backstage_filter: list[str]
 ) -> query.EntityFilter:
     values: dict[str, list[str]] = {k: list(v) for k, v in params.items()}
+    clause_fields: list[set[str]] = []
     for clause in backstage_filter:
+        fields: set[str] = set()
         for part in clause.split(","):
             key, sep, value = part.partition("=")
             if not sep:
@@ -97,6 +99,20 @@ def _filter_from(
             if name is None:
                 raise Invalid(f"unsupported filter key {key.strip()!r}", where="filter")
             values.setdefault(name, []).append(value.strip())
+            fields.add(name)
+        clause_fields.append(fields)
+    # Backstage ORs separate ``filter`` parameters and ANDs the keys within one (a key
+    # repeated within one is OR-ed). Merged into one filter (OR within a field, AND across
+    # fields) that is the same only when the parameters all name the same single field
+    # (``filter=kind=user&filter=kind=group``); refuse other mixes rather than answer
+    # something else than Backstage would.
+    if len(clause_fields) > 1 and len(set().union(*clause_fields)) > 1:
+        raise Invalid(
+            "several filter parameters are OR-ed in Backstage; here they may only name the same "
+            "one field (filter=kind=user&filter=kind=group); combine fields in one filter "
+            "(filter=kind=component,spec.type=service)",
+            where="filter",
+        )
     return query.EntityFilter.build(text=text, **values)
 
 

@@ -121,6 +121,16 @@ def test_backstage_query_forms(api: TestClient) -> None:
     assert facets.json() == {"facets": {"type": [{"value": "openapi", "count": 2}]}}
     unsupported = api.get("/api/v1/entities", params={"filter": "metadata.colour=red"})
     assert unsupported.status_code == 422
+    # Separate filter parameters are OR-ed (Backstage): exact for one field...
+    either = api.get("/api/v1/entities", params=[("filter", "kind=api"), ("filter", "kind=user")])
+    kinds = {i["kind"] for i in either.json()["items"]}
+    assert kinds == {"API", "User"}
+    # ...refused where merging them would answer something else than Backstage.
+    mixed = api.get(
+        "/api/v1/entities",
+        params=[("filter", "kind=component,spec.type=service"), ("filter", "kind=api")],
+    )
+    assert mixed.status_code == 422 and "OR-ed" in mixed.text
 
 
 def test_entity_by_ref_is_backstage_shaped(api: TestClient) -> None:
