@@ -402,7 +402,7 @@ def _write(
                     item.source,
                     f"entity {item.ref} is already provided by {row.location_key}; skipped",
                     item.document,
-                    None,
+                    "metadata.name",
                     item.ref,
                 )
             )

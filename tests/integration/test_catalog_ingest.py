@@ -343,6 +343,7 @@ def test_apply_provider_entities(db: str) -> None:
         other.added == 1
         and len(other.errors) == 1
         and "already provided" in (other.errors[0].message)
+        and other.errors[0].field == "metadata.name"
     )
     with session_scope() as s:
         bad = apply_provider_entities(s, "ldap-main", [*changed, {"kind": "User"}])
