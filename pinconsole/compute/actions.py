@@ -1,13 +1,16 @@
 """What people do to workloads: scale, restart, pause/resume, edit PinScaler schedules.
 
-Each action passes ``tenancy.authorize_workload`` (owning team or admin; denials audited), writes
-to the cluster carrying the resourceVersion the caller saw (or the one just read), and records
-an audit row with before/after. A Kubernetes 409 becomes ``Conflict`` and a 403 ``Forbidden``;
-in both cases nothing changed, and the attempt is audited with outcome ``error``.
+Each action passes ``tenancy.authorize_workload`` (owning team or admin; denials audited), checks
+its input, writes to the cluster carrying the resourceVersion the caller saw (or, for callers
+that send none, the one just read), and records an audit row with before/after. An object that
+moved on since the caller's resourceVersion (or a Kubernetes 409) becomes ``Conflict`` naming
+what the object holds now, and a 403 ``Forbidden``; in both cases nothing changed, and the
+attempt is audited with outcome ``error``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable
@@ -38,11 +41,6 @@ def _message(exc: ApiException) -> str:
 
 def _translate(exc: Exception, what: str) -> DomainError:
     if isinstance(exc, ApiException):
-        if exc.status == 409:
-            return Conflict(
-                f"{what} was changed by someone else since it was loaded; nothing was changed. "
-                "Reload and try again."
-            )
         if exc.status == 403:
             return Forbidden(f"the cluster refused to change {what}: {_message(exc)}")
         if exc.status == 404:
@@ -51,6 +49,28 @@ def _translate(exc: Exception, what: str) -> DomainError:
             return Invalid(_message(exc), where=what)
         return Unavailable(f"the cluster failed to change {what}: {exc.status} {_message(exc)}")
     return Unavailable(f"the cluster could not be reached to change {what}: {exc}")
+
+
+def _pinapp_now(obj: dict[str, Any]) -> str:
+    spec = obj.get("spec") or {}
+    return f"now at replicas {spec.get('replicas')}" + (", paused" if spec.get("paused") else "")
+
+
+def _pinscaler_now(obj: dict[str, Any]) -> str:
+    spec = obj.get("spec") or {}
+    count = len(spec.get("schedules") or [])
+    return (
+        f"now min {spec.get('minReplicas')}, max {spec.get('maxReplicas')} "
+        f"and {count} schedule{'' if count == 1 else 's'}"
+    )
+
+
+class _Stale(Exception):
+    """The object is no longer at the caller's resourceVersion (``current``: what it is now)."""
+
+    def __init__(self, current: dict[str, Any] | None) -> None:
+        super().__init__("stale")
+        self.current = current
 
 
 def _write(
@@ -65,21 +85,40 @@ def _write(
     manager: ClusterManager | None,
     *,
     scale: bool = False,
+    check: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Authorize, read, patch with the resourceVersion, audit. ``change(obj)`` returns
-    ``(patch, before, after)``."""
+    """Authorize, check the input, read, patch with the resourceVersion, audit.
+
+    ``change(obj)`` returns ``(patch, before, after)``. ``check`` raises ``Invalid`` for bad
+    input; it runs after authorization (a denial is audited whatever the input) and before
+    anything is sent, so it leaves no audit row: nothing was attempted, as everywhere else
+    invalid input is refused (tokens, locations). What the cluster refuses (a 422 from the
+    CRD's schema, a 409, a 403) was attempted and is audited with outcome ``error``.
+    """
     kind = "pinapp" if plural == "pinapps" else "pinscaler"
     resource = authorize_workload(principal, action, cluster, namespace, name, kind)
+    if check is not None:
+        check()
     cache = (manager or get_manager()).get(cluster)
     api = client.CustomObjectsApi(cache.api())
     what = f"{kind} {namespace}/{name}"
-    # Without a caller's resourceVersion this is client-go's RetryOnConflict: read, change,
-    # write with the version just read, and on 409 (a controller wrote status in between)
-    # read again, a few times. With one, the caller's view must still be current.
+    label = f"{'PinApp' if kind == 'pinapp' else 'PinScaler'} {namespace}/{name}"
+    now = _pinapp_now if kind == "pinapp" else _pinscaler_now
+
+    def read() -> dict[str, Any]:
+        return api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+
+    # With the caller's resourceVersion (what a person saw before deciding) the write is
+    # optimistic: if the object moved on since, it is a Conflict, never a retry that would
+    # overwrite the other person's change. Without one (REST clients that send none, like
+    # ``kubectl scale`` without --resource-version) it is client-go's RetryOnConflict: read,
+    # change, write with the version just read, and on 409 read again, a few times.
     attempts = 1 if resource_version else 4
     try:
         for attempt in range(attempts):
-            current = api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+            current = read()
+            if resource_version and current["metadata"]["resourceVersion"] != resource_version:
+                raise _Stale(current)
             patch, before, after = change(current)
             rv = resource_version or current["metadata"]["resourceVersion"]
             patch.setdefault("metadata", {})["resourceVersion"] = rv
@@ -94,12 +133,26 @@ def _write(
                     )
                 break
             except ApiException as exc:
-                if exc.status != 409 or attempt == attempts - 1:
+                if exc.status != 409:
                     raise
+                if resource_version or attempt == attempts - 1:
+                    raise _Stale(None) from exc
     except DomainError:
         raise
     except Exception as exc:
-        error = _translate(exc, what)
+        if isinstance(exc, _Stale):
+            seen = exc.current
+            if seen is None:
+                with contextlib.suppress(Exception):  # only for the message
+                    seen = read()
+            state = f" ({now(seen)})" if seen is not None else ""
+            since = "since you opened it" if resource_version else "while this was written"
+            error: DomainError = Conflict(
+                f"{label} was changed by someone else {since}{state}; nothing was changed. "
+                "Reload and try again."
+            )
+        else:
+            error = _translate(exc, what)
         record(
             None,
             actor=principal,
@@ -124,8 +177,10 @@ def scale_pinapp(
     manager: ClusterManager | None = None,
 ) -> dict[str, Any]:
     """Set a PinApp's replicas through its scale subresource."""
-    if not isinstance(replicas, int) or replicas < 0 or replicas > 1000:
-        raise Invalid("replicas must be a whole number from 0 to 1000", where="replicas")
+
+    def check() -> None:
+        if not isinstance(replicas, int) or replicas < 0 or replicas > 1000:
+            raise Invalid("replicas must be a whole number from 0 to 1000", where="replicas")
 
     def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
         old = (obj.get("spec") or {}).get("replicas")
@@ -142,6 +197,7 @@ def scale_pinapp(
         resource_version,
         manager,
         scale=True,
+        check=check,
     )
 
 
@@ -221,10 +277,14 @@ def scale_pinscaler(
     manager: ClusterManager | None = None,
 ) -> dict[str, Any]:
     """Set a PinScaler's min and max replicas (min <= max, as the CRD's CEL rule demands)."""
-    if min_replicas < 0 or max_replicas < 1:
-        raise Invalid("minReplicas must be >= 0 and maxReplicas >= 1", where="replicas")
-    if min_replicas > max_replicas:
-        raise Invalid("minReplicas must be less than or equal to maxReplicas", where="minReplicas")
+
+    def check() -> None:
+        if min_replicas < 0 or max_replicas < 1:
+            raise Invalid("minReplicas must be >= 0 and maxReplicas >= 1", where="replicas")
+        if min_replicas > max_replicas:
+            raise Invalid(
+                "minReplicas must be less than or equal to maxReplicas", where="minReplicas"
+            )
 
     def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
         spec = obj.get("spec") or {}
@@ -242,6 +302,7 @@ def scale_pinscaler(
         change,
         resource_version,
         manager,
+        check=check,
     )
 
 
@@ -288,7 +349,9 @@ def set_schedules(
     manager: ClusterManager | None = None,
 ) -> dict[str, Any]:
     """Replace a PinScaler's schedules (validated before anything is sent)."""
-    validate_schedules(schedules)
+
+    def check() -> None:
+        validate_schedules(schedules)
 
     def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
         spec = obj.get("spec") or {}
@@ -309,4 +372,5 @@ def set_schedules(
         change,
         resource_version,
         manager,
+        check=check,
     )

@@ -97,6 +97,7 @@ def pod_logs(
     tail: int = Query(200, ge=1, le=logs.MAX_LINES),
     search: str | None = None,
 ) -> dict[str, Any]:
+    queries.require_pod_of(cluster, namespace, name, pod)
     lines = logs.pod_logs(cluster, namespace, pod, container, tail, search)
     return {"pod": pod, "container": container, "lines": lines}
 

@@ -116,6 +116,23 @@ def get_pinapp(
     }
 
 
+def require_pod_of(
+    cluster: str, namespace: str, name: str, pod: str, *, manager: ClusterManager | None = None
+) -> None:
+    """``NotFound`` unless ``pod`` is one of PinApp ``namespace/name``'s pods (from the cache):
+    a URL naming a PinApp must not read the logs of another workload's pod."""
+    cache = require_cluster(cluster, manager)
+    key = (namespace, name)
+    with cache.lock:
+        known = key in cache.pinapps
+    if not known:
+        raise NotFound(f"PinApp {namespace}/{name} not found in {cluster}", where="pinapp")
+    if pod not in {p.name for p in cache.pods_of(key)}:
+        raise NotFound(
+            f"pod {pod} is not a pod of PinApp {namespace}/{name} in {cluster}", where="pod"
+        )
+
+
 def pinapp_history(
     cluster: str, namespace: str, name: str, *, manager: ClusterManager | None = None
 ) -> dict[str, Any]:

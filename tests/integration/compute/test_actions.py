@@ -242,3 +242,85 @@ def test_logs_tail_container_search_follow(sandbox: Sandbox, manager: ClusterMan
     assert not done.is_set()
     quiet.close()
     assert done.wait(5), "close() did not unblock the reader"
+
+
+def test_stale_schedules_edit_conflicts_and_changes_nothing(
+    db: str, owners: None, sandbox: Sandbox, manager: ClusterManager, scaler: str
+) -> None:
+    """Two people edit the schedules: the one whose version is stale gets a Conflict naming what
+    the PinScaler holds now, the other's schedules stay, and the attempt is audited."""
+    seen = sandbox.call(sandbox.emulator.get, PINSCALERS, "pins", scaler)["metadata"][
+        "resourceVersion"
+    ]
+    theirs = [{"name": "night", "cron": "0 22 * * *", "duration": "8h", "minReplicas": 1}]
+    actions.set_schedules(
+        CHILD, "sandbox", "pins", scaler, theirs, resource_version=seen, manager=manager
+    )
+    mine = [{"name": "peak", "cron": "0 18 * * *", "duration": "4h", "minReplicas": 5}]
+    with pytest.raises(Conflict) as caught:
+        actions.set_schedules(
+            ALICE, "sandbox", "pins", scaler, mine, resource_version=seen, manager=manager
+        )
+    message = str(caught.value)
+    assert message.startswith(
+        "PinScaler pins/pins-api was changed by someone else since you opened it "
+        "(now min 2, max 6 and 1 schedule); nothing was changed"
+    ), message
+    assert _spec(sandbox, PINSCALERS, "pins", scaler)["schedules"] == theirs
+    ok, failed = _audit("pinscaler.schedules")[1], _audit("pinscaler.schedules")[0]
+    assert (ok.actor, ok.outcome, ok.after) == ("carol", "ok", {"schedules": theirs})
+    assert (failed.actor, failed.outcome) == ("alice", "error")
+    assert failed.detail == f"Conflict: {message}" and failed.after is None
+
+
+def test_stale_scale_names_the_current_replicas(
+    db: str, owners: None, sandbox: Sandbox, manager: ClusterManager, scaler: str
+) -> None:
+    seen = sandbox.call(sandbox.emulator.get, PINAPPS, "pins", "pins-api")["metadata"][
+        "resourceVersion"
+    ]
+    actions.scale_pinapp(CHILD, "sandbox", "pins", "pins-api", 5, manager=manager)
+    with pytest.raises(Conflict, match=r"pins-api was changed .* \(now at replicas 5\)"):
+        actions.scale_pinapp(
+            ALICE, "sandbox", "pins", "pins-api", 1, resource_version=seen, manager=manager
+        )
+    assert _spec(sandbox, PINAPPS, "pins", "pins-api")["replicas"] == 5
+    # min/max on the PinScaler: a stale version is refused the same way
+    limits_seen = sandbox.call(sandbox.emulator.get, PINSCALERS, "pins", scaler)["metadata"][
+        "resourceVersion"
+    ]
+    actions.scale_pinscaler(CHILD, "sandbox", "pins", scaler, 3, 9, manager=manager)
+    with pytest.raises(Conflict, match=r"\(now min 3, max 9 and 1 schedule\)"):
+        actions.scale_pinscaler(
+            ALICE, "sandbox", "pins", scaler, 1, 4, resource_version=limits_seen, manager=manager
+        )
+    spec = _spec(sandbox, PINSCALERS, "pins", scaler)
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (3, 9)
+    assert _audit("pinscaler.scale")[0].outcome == "error"
+
+
+def test_invalid_input_is_refused_after_authorization_without_an_audit_row(
+    db: str, owners: None, sandbox: Sandbox, manager: ClusterManager, scaler: str
+) -> None:
+    """A stranger is denied (audited) whatever the input; an owner's invalid input is refused
+    before anything is sent and, like other invalid input, leaves no row (nothing happened)."""
+    with pytest.raises(Forbidden):
+        actions.scale_pinscaler(BOB, "sandbox", "pins", scaler, 8, 2, manager=manager)
+    with pytest.raises(Forbidden):
+        actions.scale_pinapp(BOB, "sandbox", "pins", "pins-api", -1, manager=manager)
+    denied, _ = list_audit(AuditFilter(actor="bob", outcome="denied"))
+    assert {r.action for r in denied} == {"pinscaler.scale", "pinapp.scale"}
+    with pytest.raises(Invalid, match="less than or equal"):
+        actions.scale_pinscaler(ALICE, "sandbox", "pins", scaler, 8, 2, manager=manager)
+    with pytest.raises(Invalid, match="cron"):
+        actions.set_schedules(
+            ALICE,
+            "sandbox",
+            "pins",
+            scaler,
+            [{"cron": "nope", "duration": "1h", "minReplicas": 1}],
+            manager=manager,
+        )
+    assert list_audit(AuditFilter(actor="alice"))[1] == 0
+    spec = _spec(sandbox, PINSCALERS, "pins", scaler)
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 6)

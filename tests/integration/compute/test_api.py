@@ -60,3 +60,49 @@ def test_workloads_api(api: TestClient, sandbox: Sandbox) -> None:
     )
     assert bad.status_code == 409
     assert api.get("/api/v1/workloads", headers={}).status_code == 401
+
+
+def test_logs_only_of_the_pinapps_own_pods(api: TestClient, manager: ClusterManager) -> None:
+    token = {"Authorization": f"Bearer {create_token('mallory', actor='test')}"}
+    other = manager.get("sandbox").pods_of(("pins", "pins-worker"))[0].name
+    wrong = api.get(f"/api/v1/workloads/sandbox/pins/pins-api/pods/{other}/logs", headers=token)
+    assert wrong.status_code == 404, wrong.text
+    assert wrong.json()["detail"] == (
+        f"pod {other} is not a pod of PinApp pins/pins-api in sandbox"
+    )
+    gone = api.get(f"/api/v1/workloads/sandbox/pins/nope/pods/{other}/logs", headers=token)
+    assert gone.status_code == 404 and "PinApp pins/nope not found" in gone.json()["detail"]
+    own = manager.get("sandbox").pods_of(("pins", "pins-api"))[0].name
+    ok = api.get(f"/api/v1/workloads/sandbox/pins/pins-api/pods/{own}/logs", headers=token)
+    assert ok.status_code == 200 and ok.json()["lines"]
+
+
+def test_schedules_with_a_stale_version_conflict(api: TestClient, sandbox: Sandbox) -> None:
+    """The client's resourceVersion is the precondition: a stale one is a 409 naming what the
+    PinScaler holds now, nothing changes, and the attempt is audited."""
+    from pinconsole.compute.sandbox import PINSCALERS, pinscaler_body
+
+    body = pinscaler_body("pins-api", "pins-api")
+    sandbox.call(sandbox.emulator.create, PINSCALERS, "pins", body)
+    admin = {"Authorization": f"Bearer {create_token('root', admin=True, actor='test')}"}
+    url = "/api/v1/workloads/sandbox/pins/pinscalers/pins-api/schedules"
+    seen = sandbox.call(sandbox.emulator.get, PINSCALERS, "pins", "pins-api")["metadata"][
+        "resourceVersion"
+    ]
+    first = [{"name": "night", "cron": "0 22 * * *", "duration": "8h", "minReplicas": 1}]
+    done = api.put(url, json={"schedules": first, "resourceVersion": seen}, headers=admin)
+    assert done.status_code == 200, done.text
+    assert done.json()["resourceVersion"] != seen
+    second = [{"cron": "0 6 * * *", "duration": "2h", "minReplicas": 3}]
+    stale = api.put(url, json={"schedules": second, "resourceVersion": seen}, headers=admin)
+    assert stale.status_code == 409, stale.text
+    assert (
+        "changed by someone else since you opened it (now min 2, max 6 and 1 schedule)"
+        in (stale.json()["detail"])
+    )
+    held = sandbox.call(sandbox.emulator.get, PINSCALERS, "pins", "pins-api")["spec"]
+    assert held["schedules"] == first
+    failed, _ = list_audit(AuditFilter(action="pinscaler.schedules", outcome="error"))
+    assert len(failed) == 1 and failed[0].detail.startswith("Conflict: ")
+    # Without a resourceVersion the client asks for last-write-wins (as kubectl does).
+    assert api.put(url, json={"schedules": second}, headers=admin).status_code == 200
