@@ -51,13 +51,30 @@ def _header() -> rx.Component:
 def _datapoints() -> rx.Component:
     return flex(
         datapoint("Ready", S.app["replicas_label"]),
-        datapoint("Desired", S.app["desired"]),
+        datapoint("Desired", S.app["desired"], id="desired"),
         datapoint("Updated", S.app["updated"]),
         datapoint("Pods", S.app["pods"]),
         datapoint("Restarts", S.app["restarts"]),
         datapoint("Tier", S.app["tier"]),
         gap=8,
         wrap=True,
+    )
+
+
+def _error(message: rx.Var, id: str) -> rx.Component:
+    """An action's error; after a Conflict, a button that refills the forms with what the
+    cluster holds now (the user's edits are dropped, nothing is written)."""
+    return rx.cond(
+        message != "",
+        callout(
+            message,
+            "error",
+            action=rx.cond(
+                S.conflict,
+                button("Reload", S.reload_forms, icon_start="refresh-cw", id=f"{id}-reload"),
+            ),
+            id=id,
+        ),
     )
 
 
@@ -85,7 +102,7 @@ def _actions() -> rx.Component:
                     gap=2,
                     wrap=True,
                 ),
-                rx.cond(S.action_error != "", callout(S.action_error, "error")),
+                _error(S.action_error, "action-error"),
                 gap=2,
             ),
             callout(
@@ -319,6 +336,7 @@ def _scaler() -> rx.Component:
                             id="schedules",
                         ),
                         rx.box(button("Save schedules", S.save_schedules, id="schedules-save")),
+                        _error(S.scaler_error, "scaler-error"),
                         gap=2,
                     ),
                 ),

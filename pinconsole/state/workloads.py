@@ -18,7 +18,7 @@ import reflex as rx
 import yaml
 
 from pinconsole.compute import actions, logs, queries, tenancy
-from pinconsole.errors import DomainError
+from pinconsole.errors import Conflict, DomainError
 from pinconsole.state.base import AppState, principal_of
 
 PAGE_SIZE = 25
@@ -299,6 +299,68 @@ def _metrics_label(metrics: list[dict[str, Any]]) -> str:
     return ", ".join(out) or "none"
 
 
+# Optimistic concurrency on the PinApp page. Each form or button stands on one version of its
+# object: the resourceVersion it sends, and the value it showed there. Forms: "replicas" (the
+# scale input), "limits" (the PinScaler's min and max), "schedules" (its YAML); buttons:
+# "paused" and "restarted" (the PinApp's pause state and last restart stamp).
+PINAPP_FORMS = ("replicas", "paused", "restarted")
+
+
+def form_values(pinapp: dict[str, Any], scaler: dict[str, Any] | None) -> dict[str, tuple]:
+    """Per form or button: ``(resourceVersion, the value it shows)`` in these objects."""
+    spec = pinapp.get("spec") or {}
+    rv = str((pinapp.get("metadata") or {}).get("resourceVersion", ""))
+    template = ((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {}
+    values: dict[str, tuple] = {
+        "replicas": (rv, str(spec.get("replicas", ""))),
+        "paused": (rv, bool(spec.get("paused"))),
+        "restarted": (rv, str(template.get(actions.RESTARTED_AT, ""))),
+    }
+    if scaler:
+        sspec = scaler.get("spec") or {}
+        srv = str((scaler.get("metadata") or {}).get("resourceVersion", ""))
+        limits = [str(sspec.get("minReplicas", "")), str(sspec.get("maxReplicas", ""))]
+        values["limits"] = (srv, limits)
+        values["schedules"] = (srv, yaml.safe_dump(sspec.get("schedules", []), sort_keys=False))
+    return values
+
+
+def follow_versions(
+    basis: dict[str, dict[str, Any]], values: dict[str, tuple], touched: set[str]
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The versions the forms stand on after reading ``values``, and the forms to refill.
+
+    A form the user has not touched follows its object (refilled with what it holds now). A
+    touched one moves on to a newer version only while that version still holds what the form
+    was filled from (a controller wrote status, someone edited another field): if someone else
+    changed the value the user is editing, the form stays on the version the user saw and its
+    save gets a Conflict instead of silently overwriting the other change.
+    """
+    new: dict[str, dict[str, Any]] = {}
+    refill: set[str] = set()
+    for key, (rv, value) in values.items():
+        old = basis.get(key)
+        if old is None or key not in touched:
+            new[key] = {"rv": rv, "value": value}
+            refill.add(key)
+        elif old["value"] == value:
+            new[key] = {"rv": rv, "value": value}
+        else:
+            new[key] = old
+    return new, refill
+
+
+def after_write(
+    basis: dict[str, dict[str, Any]], key: str, old_rv: str, new_rv: str, value: Any
+) -> dict[str, dict[str, Any]]:
+    """The versions after this page's own write of ``key`` (from ``old_rv`` to ``new_rv``): the
+    other forms on the same version of that object stand on the new one (the write changed only
+    ``key``'s field), so the next action does not conflict with the user's own write."""
+    new = {k: ({**b, "rv": new_rv} if b["rv"] == old_rv else b) for k, b in basis.items()}
+    new[key] = {"rv": new_rv, "value": value}
+    return new
+
+
 class PinAppState(AppState):
     """The PinApp page: detail from the cache, live charts, actions, logs."""
 
@@ -323,6 +385,8 @@ class PinAppState(AppState):
     scaler_min: str = ""
     scaler_max: str = ""
     action_error: str = ""
+    scaler_error: str = ""
+    conflict: bool = False  # the last action's error was a Conflict: offer to reload the forms
     # logs
     log_pod: str = ""
     log_containers: list[str] = []
@@ -336,6 +400,7 @@ class PinAppState(AppState):
     _live_token: float = 0.0
     _follow_token: float = 0.0
     _loaded_path: str = ""
+    _basis: dict[str, dict[str, Any]] = {}
 
     def _key(self) -> tuple[str, str, str]:
         params = self.router.page.params
@@ -386,22 +451,54 @@ class PinAppState(AppState):
                 }
                 for item in sspec.get("schedules") or []
             ]
-            if not self.scaler_min:
-                self.scaler_min, self.scaler_max = self.scaler["min"], self.scaler["max"]
-            if not self.schedules_text:
-                self.schedules_text = yaml.safe_dump(sspec.get("schedules", []), sort_keys=False)
         else:
             self.scaler, self.scaler_schedules = {}, []
         self.scaler_yaml = detail["scaler_yaml"]
         self.yaml_text = detail["yaml"]
         self.stale = _stale_notes([detail["cluster"]])
-        if not self.replicas_input:
-            self.replicas_input = str(row["desired"])
+        self._follow(detail["pinapp"], scaler)
         self.replicas_chart, self.usage_chart, self.has_metrics_api = _live_charts(history)
         if self.user_name:
             self.can_act = tenancy.can_act(principal_of(self), cluster, namespace)
         self._version = queries.changes_version()
         self.loaded = True
+
+    def _touched(self) -> set[str]:
+        """The forms whose inputs differ from what they were filled with."""
+        shown = {
+            "replicas": self.replicas_input,
+            "limits": [self.scaler_min, self.scaler_max],
+            "schedules": self.schedules_text,
+        }
+        return {k for k, v in shown.items() if k in self._basis and self._basis[k]["value"] != v}
+
+    def _refill(self, keys: set[str]) -> None:
+        for key in keys:
+            value = self._basis[key]["value"]
+            if key == "replicas":
+                self.replicas_input = value
+            elif key == "limits":
+                self.scaler_min, self.scaler_max = value
+            elif key == "schedules":
+                self.schedules_text = value
+
+    def _follow(self, pinapp: dict[str, Any], scaler: dict[str, Any] | None) -> None:
+        """After a read: untouched forms and the buttons show the newest version."""
+        self._basis, refill = follow_versions(
+            self._basis, form_values(pinapp, scaler), self._touched()
+        )
+        self._refill(refill)
+
+    def _version_for(self, key: str) -> str:
+        """The resourceVersion an action of ``key`` sends: the version whose value the user saw,
+        moved on to the cache's newest only if that still holds the same value (so status
+        written by controllers since the last refresh is no conflict)."""
+        cluster, namespace, name = self._key()
+        with contextlib.suppress(DomainError):
+            detail = queries.get_pinapp(cluster, namespace, name)
+            values = form_values(detail["pinapp"], detail["scaler"])
+            self._basis, _ = follow_versions(self._basis, values, set(values))
+        return str((self._basis.get(key) or {}).get("rv") or "")
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -412,7 +509,9 @@ class PinAppState(AppState):
             self._loaded_path = path
             self.loaded = False
             self.replicas_input = self.scaler_min = self.scaler_max = self.schedules_text = ""
-            self.action_error = self.log_error = ""
+            self._basis = {}
+            self.action_error = self.scaler_error = self.log_error = ""
+            self.conflict = False
             self.log_lines, self.log_pod, self.following = [], "", False
         self._fetch()
         return PinAppState.live
@@ -436,15 +535,42 @@ class PinAppState(AppState):
                     self._fetch()
 
     # ---- actions ----------------------------------------------------------------------------
-    def _act(self, fn: Any, *args: Any, done: str) -> Any:
-        cluster, namespace, name = self._key()
+    def _act(self, key: str, write: Any, value: Any, done: str) -> Any:
+        """Run ``write(principal, cluster, namespace, resource_version)`` standing on the
+        version form ``key`` was filled from; on success the form shows ``value(result)``."""
+        cluster, namespace, _name = self._key()
+        self.conflict = False
+        rv = self._version_for(key)
         try:
-            fn(principal_of(self), cluster, namespace, name, *args)
+            if not rv:  # never without a version: that would overwrite blindly
+                raise Conflict("this page has not loaded the object yet; reload and try again")
+            result = write(principal_of(self), cluster, namespace, rv)
         except DomainError as exc:
-            self.action_error = str(exc)
+            self.conflict = isinstance(exc, Conflict)
+            self._show_error(key, str(exc))
             return rx.toast.error(exc.title, description=str(exc))
-        self.action_error = ""
+        except (ValueError, yaml.YAMLError) as exc:
+            self._show_error(key, f"Not valid: {exc}")
+            return None
+        new_rv = str((result.get("metadata") or {}).get("resourceVersion", ""))
+        self._basis = after_write(self._basis, key, rv, new_rv, value(result))
+        self._refill({key})
+        self.action_error = self.scaler_error = ""
         return rx.toast.success(done)
+
+    def _show_error(self, key: str, message: str) -> None:
+        if key in PINAPP_FORMS:
+            self.action_error = message
+        else:
+            self.scaler_error = message
+
+    @rx.event
+    def reload_forms(self):  # type: ignore[no-untyped-def]
+        """After a conflict: drop the edits and show the newest version in every form."""
+        self._basis = {}
+        self.action_error = self.scaler_error = ""
+        self.conflict = False
+        self._fetch()
 
     @rx.event
     def set_replicas_input(self, value: str):  # type: ignore[no-untyped-def]
@@ -457,19 +583,36 @@ class PinAppState(AppState):
         except ValueError:
             self.action_error = "Replicas must be a whole number."
             return None
-        # The write carries the resourceVersion read just before it (status churns too often
-        # for the page's copy to be current); a write racing another still gets a Conflict.
-        return self._act(actions.scale_pinapp, replicas, done=f"Scaled to {replicas}")
+        name = self._key()[2]
+        return self._act(
+            "replicas",
+            lambda p, c, n, rv: actions.scale_pinapp(p, c, n, name, replicas, resource_version=rv),
+            lambda _result: str(replicas),
+            f"Scaled to {replicas}",
+        )
 
     @rx.event
     def restart(self):  # type: ignore[no-untyped-def]
-        return self._act(actions.restart_pinapp, done="Restart started")
+        name = self._key()[2]
+        return self._act(
+            "restarted",
+            lambda p, c, n, rv: actions.restart_pinapp(p, c, n, name, resource_version=rv),
+            lambda result: form_values(result, None)["restarted"][1],
+            "Restart started",
+        )
 
     @rx.event
     def toggle_pause(self):  # type: ignore[no-untyped-def]
-        if self.app.get("paused") == "True":
-            return self._act(actions.resume_pinapp, done="Resumed")
-        return self._act(actions.pause_pinapp, done="Paused")
+        # What the button showed decides, not what the cluster holds now (a Conflict if those
+        # differ): the "paused" basis is the version the button was drawn from.
+        pause = not self._basis.get("paused", {}).get("value", self.app.get("paused") == "True")
+        name = self._key()[2]
+        return self._act(
+            "paused",
+            lambda p, c, n, rv: actions.set_paused(p, c, n, name, pause, resource_version=rv),
+            lambda _result: pause,
+            "Paused" if pause else "Resumed",
+        )
 
     @rx.event
     def set_scaler_min(self, value: str):  # type: ignore[no-untyped-def]
@@ -483,37 +626,44 @@ class PinAppState(AppState):
     def set_schedules_text(self, value: str):  # type: ignore[no-untyped-def]
         self.schedules_text = value
 
-    def _scaler_act(self, fn: Any, done: str) -> Any:
-        cluster, namespace, _name = self._key()
-        try:
-            fn(principal_of(self), cluster, namespace, self.scaler["name"])
-        except DomainError as exc:
-            self.action_error = str(exc)
-            return rx.toast.error(exc.title, description=str(exc))
-        except (ValueError, yaml.YAMLError) as exc:
-            self.action_error = f"Not valid: {exc}"
-            return None
-        self.action_error = ""
-        return rx.toast.success(done)
-
     @rx.event
     def save_scaler(self):  # type: ignore[no-untyped-def]
-        return self._scaler_act(
-            lambda p, c, n, s: actions.scale_pinscaler(
-                p, c, n, s, int(self.scaler_min), int(self.scaler_max)
-            ),
+        if not self.scaler:
+            return None
+        scaler = self.scaler["name"]
+        low, high = self.scaler_min, self.scaler_max
+
+        def write(p: Any, c: str, n: str, rv: str) -> dict[str, Any]:
+            return actions.scale_pinscaler(
+                p, c, n, scaler, int(low), int(high), resource_version=rv
+            )
+
+        return self._act(
+            "limits",
+            write,
+            lambda result: form_values({}, result)["limits"][1],
             "PinScaler updated",
         )
 
     @rx.event
     def save_schedules(self):  # type: ignore[no-untyped-def]
-        def run(p: Any, c: str, n: str, s: str) -> None:
-            schedules = yaml.safe_load(self.schedules_text) or []
+        if not self.scaler:
+            return None
+        scaler = self.scaler["name"]
+        text = self.schedules_text
+
+        def write(p: Any, c: str, n: str, rv: str) -> dict[str, Any]:
+            schedules = yaml.safe_load(text) or []
             if not isinstance(schedules, list):
                 raise ValueError("schedules must be a YAML list")
-            actions.set_schedules(p, c, n, s, schedules)
+            return actions.set_schedules(p, c, n, scaler, schedules, resource_version=rv)
 
-        return self._scaler_act(run, "Schedules saved")
+        return self._act(
+            "schedules",
+            write,
+            lambda result: form_values({}, result)["schedules"][1],
+            "Schedules saved",
+        )
 
     # ---- logs -------------------------------------------------------------------------------
     @rx.event

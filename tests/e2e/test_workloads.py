@@ -1,7 +1,9 @@
 """PinCompute in the browser against the embedded sandbox cluster: a service owner opens their
 service, sees its PinApp with live charts on the Workloads tab, opens it, scales it and reads a
-pod's logs; another team's member sees no actions.
-Screenshots: workloads, entity-workloads-tab, pinapp, pinapp-logs, pinapp-other-team."""
+pod's logs; another team's member sees no actions. Two tabs edit the same PinApp: the one whose
+edit stands on an older version gets a Conflict and changes nothing.
+Screenshots: workloads, entity-workloads-tab, pinapp, pinapp-logs, pinapp-other-team,
+pinapp-conflict."""
 
 from __future__ import annotations
 
@@ -100,3 +102,57 @@ def test_owner_scales_and_reads_logs(console: Any, page: Page, shot: Any) -> Non
     expect(page.locator("#scale-button")).to_have_count(0)
     expect(page.locator("#chart-usage .main-svg").first).to_be_visible(timeout=30_000)
     shot(page, "pinapp-other-team")
+
+
+def test_stale_edit_gets_a_conflict(
+    console: Any, page: Page, browser: Any, browser_context_args: dict[str, Any], shot: Any
+) -> None:
+    """Two tabs of the PinApp page: the first types a replica count, the second scales; the
+    first tab's page refreshes (it shows the new desired count) but its edit still stands on
+    the version it was typed against, so its Scale is a Conflict that changes nothing."""
+    service, team, owner, _other = _owner_and_other(console.database_url)
+    url = f"/workloads/sandbox/{team}/{service}"
+    sign_in(page, owner)
+    page.goto(url)
+    expect(page.locator("#pinapp-name")).to_have_text(service, timeout=30_000)
+    mine = page.locator("#replicas-input")
+    expect(mine).not_to_have_value("", timeout=30_000)
+    current = int(mine.input_value())
+    mine.fill(str(current + 2))
+
+    context = browser.new_context(**browser_context_args)
+    try:
+        theirs = context.new_page()
+        sign_in(theirs, owner)
+        theirs.goto(url)
+        expect(theirs.locator("#pinapp-name")).to_have_text(service, timeout=30_000)
+        theirs.locator("#replicas-input").fill(str(current + 1))
+        theirs.locator("#scale-button").click()
+        expect(theirs.get_by_text(f"Scaled to {current + 1}")).to_be_visible(timeout=15_000)
+    finally:
+        context.close()
+
+    expect(page.locator("#desired")).to_contain_text(str(current + 1), timeout=30_000)
+    expect(mine).to_have_value(str(current + 2))  # the user's edit is kept
+    page.locator("#scale-button").click()
+    error = page.locator("#action-error")
+    expect(error).to_contain_text(
+        f"PinApp {team}/{service} was changed by someone else since you opened it "
+        f"(now at replicas {current + 1}",
+        timeout=15_000,
+    )
+    shot(page, "pinapp-conflict")
+    with session_scope(console.database_url) as s:
+        failed = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "pinapp.scale",
+                AuditEvent.actor == owner,
+                AuditEvent.outcome == "error",
+            )
+        ).all()
+    assert failed and failed[-1].detail.startswith("Conflict: ") and failed[-1].after is None
+    # Reload drops the edit and shows what the cluster holds: the other tab's count.
+    page.locator("#action-error-reload").click()
+    expect(mine).to_have_value(str(current + 1), timeout=15_000)
+    expect(error).to_have_count(0)
+    expect(page.locator("#desired")).to_contain_text(str(current + 1))
