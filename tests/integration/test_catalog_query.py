@@ -316,6 +316,8 @@ def test_scorecards(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ('{"openapi": "3.0.0", "paths": {"/a": {}}}', "openapi", True),
         ("openapi: 3.0.0\npaths: {}\n", "openapi", False),
+        ("openapi: 3.0.0\npaths:\n  /a: {get: {}}\n", "openapi", True),
+        ("openapi: 3.0.0\npaths:\n  /a: {}\n---\nmore: 1\n", "openapi", False),
         ("openapi: [3", "openapi", False),
         ("", "openapi", False),
         ("type Query { a: Int }", "graphql", True),
