@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from pinconsole.access.audit import record
 from pinconsole.catalog.descriptors import (
     Document,
     IngestError,
@@ -679,7 +680,7 @@ def _prepare_all(
     return prepared, errors
 
 
-def _ingest_location(key: str, reader: Reader) -> ImportSummary:
+def _ingest_location(key: str, reader: Reader, actor: str) -> ImportSummary:
     summary = ImportSummary()
     if len(key) > 1000:
         summary.errors.append(
@@ -758,6 +759,21 @@ def _ingest_location(key: str, reader: Reader) -> ImportSummary:
                 )
                 _replace_errors(conn, key, run_errors)
                 _touch_location(conn, key, "\n".join(map(str, run_errors[:20])) or None)
+                if counts.added or counts.updated or counts.orphaned:
+                    # In the import's transaction: the row exists exactly when the change does.
+                    record(
+                        session,
+                        actor=actor,
+                        action="catalog.import",
+                        target=key,
+                        after={
+                            "added": counts.added,
+                            "updated": counts.updated,
+                            "unchanged": counts.unchanged,
+                            "orphaned": counts.orphaned,
+                            "errors": len(run_errors),
+                        },
+                    )
             break
         except _Stale:
             known = {}  # changed under us: prepare everything fully
@@ -797,7 +813,7 @@ def import_locations(
         for target in targets:
             key = normalise_target(target)
             log.info("catalog import of %s by %s", key, actor)
-            summary.merge(_ingest_location(key, reader))
+            summary.merge(_ingest_location(key, reader, actor))
     fill_api_json()
     if score and (summary.added or summary.updated):
         with session_scope() as session:
@@ -843,18 +859,29 @@ def apply_provider_entities(
     return result
 
 
-def purge_orphans(*, now: Any = None) -> int:
-    """Delete entities orphaned longer than ``settings.catalog_orphan_grace_hours``."""
+def purge_orphans(*, now: Any = None, actor: str = "scheduler") -> int:
+    """Delete entities orphaned longer than ``settings.catalog_orphan_grace_hours``; audited."""
     cutoff = (now or utcnow()) - timedelta(hours=get_settings().catalog_orphan_grace_hours)
     with session_scope() as session:
         conn = session.connection()
-        uids = list(
-            conn.execute(
-                select(_E.c.uid).where(_E.c.status == "orphaned", _E.c.orphaned_at < cutoff)
-            ).scalars()
-        )
+        rows = conn.execute(
+            select(_E.c.uid, _E.c.ref)
+            .where(_E.c.status == "orphaned", _E.c.orphaned_at < cutoff)
+            .order_by(_E.c.ref)
+        ).all()
+        uids = [uid for uid, _ in rows]
         for chunk in _chunks(uids):
             _delete_entities(conn, chunk)
+        if rows:
+            refs = [ref for _, ref in rows]
+            record(
+                session,
+                actor=actor,
+                action="catalog.orphans.purge",
+                target=refs[0] if len(refs) == 1 else f"{len(refs)} orphaned entities",
+                before={"refs": refs[:200], "count": len(refs)},
+                detail=f"orphaned before {cutoff.isoformat(timespec='seconds')}",
+            )
     if uids:
         log.info("purged %d orphaned catalog entities", len(uids))
         fill_api_json()

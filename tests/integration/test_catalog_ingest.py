@@ -23,7 +23,7 @@ from pinconsole.catalog.ingest import (
 )
 from pinconsole.catalog.locations import refresh_locations, register_location
 from pinconsole.db import get_engine, session_scope
-from pinconsole.models import CatalogError, Entity, EntityTag, Location, Relation
+from pinconsole.models import AuditEvent, CatalogError, Entity, EntityTag, Location, Relation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"
 
@@ -148,6 +148,13 @@ def test_every_kind_relation_and_substitution(db: str, valid_dir: Path) -> None:
         assert (target, backward, source) in rels, (target, backward, source)
 
 
+def _audit() -> list[AuditEvent]:
+    with session_scope() as s:
+        rows = list(s.exec(select(AuditEvent).order_by(AuditEvent.id)).scalars())
+        s.expunge_all()
+    return rows
+
+
 def test_reimport_is_idempotent_with_zero_writes(db: str, valid_dir: Path) -> None:
     first = import_locations([str(valid_dir)])
     before = {ref: (e.uid, e.updated_at, e.etag) for ref, e in _entities().items()}
@@ -157,6 +164,10 @@ def test_reimport_is_idempotent_with_zero_writes(db: str, valid_dir: Path) -> No
     assert writes.statements == []
     assert {ref: (e.uid, e.updated_at, e.etag) for ref, e in _entities().items()} == before
     assert first.added == 17
+    # The import that changed something is audited; the one that changed nothing is not.
+    assert [(a.actor, a.action, a.target, a.after["added"]) for a in _audit()] == [
+        ("cli", "catalog.import", str(valid_dir.resolve()), 17)
+    ]
     # A change touches only the changed entity, and keeps its uid.
     path = valid_dir / "components" / "payments.yaml"
     path.write_text(path.read_text().replace("lifecycle: experimental", "lifecycle: production"))
@@ -217,6 +228,11 @@ def test_orphaning_and_purge(db: str, valid_dir: Path, monkeypatch: pytest.Monke
     assert purge_orphans() == 0  # inside the grace period
     assert purge_orphans(now=utcnow() + timedelta(hours=73)) == 1
     assert "component:default/checkout-web" not in _entities()
+    purge = [a for a in _audit() if a.action == "catalog.orphans.purge"]
+    assert [(a.actor, a.target, a.before["refs"]) for a in purge] == [
+        ("scheduler", "component:default/checkout-web", ["component:default/checkout-web"])
+    ]
+    assert [a.after["orphaned"] for a in _audit() if a.action == "catalog.import"] == [0, 1]
     assert not any(r[0] == "component:default/checkout-web" for r in _relations())
     # An orphan that comes back is active again.
     import_locations([str(valid_dir)])
@@ -372,7 +388,11 @@ def test_register_and_refresh(db: str, valid_dir: Path) -> None:
 
     with session_scope() as s:
         events = s.exec(select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)).all()
-    assert [tuple(e) for e in events] == [("alice", "catalog.location.register", str(valid_dir))]
+    # The registration and the import it ran; the unchanged scheduled refresh adds nothing.
+    assert [tuple(e) for e in events] == [
+        ("alice", "catalog.location.register", str(valid_dir)),
+        ("alice", "catalog.import", str(valid_dir)),
+    ]
 
 
 def test_concurrent_imports_of_one_location(db: str, valid_dir: Path) -> None:
