@@ -349,16 +349,6 @@ class CatalogErrorsState(AppState):
         self.loaded = True
 
     @rx.event
-    def toggle_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
-        """Tick or untick one value of a facet (several values of a field are OR-ed)."""
-        if field not in FACET_FIELDS or not value:
-            return None
-        values = _values(getattr(self, f"f_{field}"))
-        values = [v for v in values if v != value] if value in values else [*values, value]
-        setattr(self, f"f_{field}", ",".join(values))
-        return self._refresh()
-
-    @rx.event
     def set_text(self, value: str):  # type: ignore[no-untyped-def]
         self.f_text = value
         self._filter_rows()
