@@ -41,7 +41,12 @@ from pinconsole.catalog.descriptors import (
 from pinconsole.catalog.materialize import fill_api_json
 from pinconsole.catalog.refs import DEFAULT_NAMESPACE, RefError, entity_ref, ref_for_field
 from pinconsole.catalog.relations import Triple, compute_relations
-from pinconsole.catalog.scorecards import compute_scores
+from pinconsole.catalog.scorecards import (
+    ScoreContext,
+    compute_scores,
+    enabled_checks,
+    score_columns,
+)
 from pinconsole.catalog.validation import validate_entity
 from pinconsole.db import session_scope
 from pinconsole.models import CatalogError, Entity, EntityTag, Location, Relation
@@ -360,8 +365,13 @@ def _write(
     missing: str,  # "orphan" | "delete" | "keep"
     protected_sources: set[str] | None = None,
     dry_run: bool = False,
+    score: bool = False,
 ) -> _WriteCounts:
-    """Upsert ``prepared`` for location ``key`` and handle entities no longer there."""
+    """Upsert ``prepared`` for location ``key`` and handle entities no longer there.
+
+    With ``score`` each written entity carries its scorecard score, judged against the groups
+    stored or written here (``import_locations`` settles owners from other locations).
+    """
     now = utcnow()
     is_pg = conn.dialect.name == "postgresql"
     counts = _WriteCounts()
@@ -371,6 +381,11 @@ def _write(
             select(_E.c.uid, _E.c.ref, _E.c.etag, _E.c.location_key, _E.c.status)
         )
     }
+    scored: dict[str, Any] = {}
+    if score:
+        groups = {r for r in existing if r.startswith("group:")}
+        groups.update(item.ref for item in prepared if item.ref.startswith("group:"))
+        ctx, checks = ScoreContext(frozenset(groups)), enabled_checks()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     revive: list[str] = []
@@ -382,10 +397,13 @@ def _write(
         ):
             raise _Stale(item.ref)
         if row is None:
+            if score:
+                scored = {"score": score_columns(item.columns, ctx, checks)}
             uid = str(uuid.uuid4())
             inserts.append(
                 {
                     **item.columns,
+                    **scored,
                     "uid": uid,
                     "status": "active",
                     "orphaned_at": None,
@@ -414,9 +432,12 @@ def _write(
             else:
                 revive.append(row.uid)
             continue
+        if score:
+            scored = {"score": score_columns(item.columns, ctx, checks)}
         updates.append(
             {
                 **item.columns,
+                **scored,
                 "_uid": row.uid,
                 "status": "active",
                 "orphaned_at": None,
@@ -680,7 +701,7 @@ def _prepare_all(
     return prepared, errors
 
 
-def _ingest_location(key: str, reader: Reader, actor: str) -> ImportSummary:
+def _ingest_location(key: str, reader: Reader, actor: str, score: bool) -> ImportSummary:
     summary = ImportSummary()
     if len(key) > 1000:
         summary.errors.append(
@@ -756,6 +777,7 @@ def _ingest_location(key: str, reader: Reader, actor: str) -> ImportSummary:
                     run_errors,
                     missing="orphan",
                     protected_sources=collected.incomplete,
+                    score=score,
                 )
                 _replace_errors(conn, key, run_errors)
                 _touch_location(conn, key, "\n".join(map(str, run_errors[:20])) or None)
@@ -804,8 +826,9 @@ def import_locations(
 
     Each target is one location (its own transaction); the summary adds them up. ``actor`` is
     logged; registering a location for periodic refresh is ``locations.register_location``.
-    With ``score`` the entities this pass added or changed get their scorecard score at once
-    (lists and team pages would otherwise show none until the ``catalog-scores`` job ran).
+    With ``score`` the entities this pass added or changed get their scorecard score as they are
+    written (lists and team pages would otherwise show none until the ``catalog-scores`` job
+    ran); with several targets a second look settles owners that a later target brought.
     """
     started = utcnow()
     summary = ImportSummary()
@@ -813,9 +836,9 @@ def import_locations(
         for target in targets:
             key = normalise_target(target)
             log.info("catalog import of %s by %s", key, actor)
-            summary.merge(_ingest_location(key, reader, actor))
+            summary.merge(_ingest_location(key, reader, actor, score))
     fill_api_json()
-    if score and (summary.added or summary.updated):
+    if score and len(targets) > 1 and (summary.added or summary.updated):
         with session_scope() as session:
             compute_scores(session, since=started)
     return summary

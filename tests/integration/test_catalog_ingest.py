@@ -584,3 +584,29 @@ def test_people_are_searchable_by_display_name_and_email(db: str, valid_dir: Pat
     assert _entities()["component:default/payments-service"].search_text == (
         ents["component:default/payments-service"].search_text
     )
+
+
+def test_scores_written_with_the_import_match_a_full_rescore(db: str, valid_dir: Path) -> None:
+    """The import scores rows as it writes them; a later full pass finds nothing to change."""
+    from pinconsole.catalog.scorecards import compute_scores
+
+    import_locations([str(valid_dir)])
+    with session_scope() as s:
+        assert compute_scores(s) == 0
+    # An owner brought by a later target of the same pass: the component passes its owner check.
+    comp, team = valid_dir.parent / "comp", valid_dir.parent / "team"
+    comp.mkdir()
+    team.mkdir()
+    (comp / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
+        "metadata: {name: late-owned, description: d, tags: [x]}\n"
+        "spec: {type: service, lifecycle: production, owner: late-team, system: payments}\n"
+    )
+    (team / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\n"
+        "metadata: {name: late-team}\nspec: {type: team, children: []}\n"
+    )
+    import_locations([str(comp), str(team)])
+    with session_scope() as s:
+        assert compute_scores(s) == 0
+    assert _entities()["component:default/late-owned"].score == 75  # no runbook, no docs (6/8)
