@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from pinconsole.settings import get_settings
 
-__all__ = ["fetch_value", "supports_async_reads"]
+__all__ = ["fetch_rows", "fetch_value", "supports_async_reads"]
 
 IDLE_PER_LOOP = 8
 CONNECT_TIMEOUT_S = 5
@@ -56,14 +56,16 @@ def _checkin(url: str, conn: psycopg.AsyncConnection[Any]) -> None:
         asyncio.get_running_loop().create_task(conn.close())
 
 
-async def fetch_value(sql: LiteralString, params: tuple[Any, ...], url: str | None = None) -> Any:
-    """The first column of the first row of ``sql`` (``None`` when there is no row)."""
+async def fetch_rows(
+    sql: LiteralString, params: tuple[Any, ...] | dict[str, Any], url: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Every row of ``sql`` (a prepared statement on this loop's connection)."""
     url = url or get_settings().database_url
     for attempt in (1, 2):
         conn = await _checkout(url)
         try:
             cur = await conn.execute(sql, params, prepare=True)
-            row = await cur.fetchone()
+            rows = await cur.fetchall()
         except psycopg.OperationalError:
             await conn.close()
             if attempt == 2:
@@ -73,5 +75,11 @@ async def fetch_value(sql: LiteralString, params: tuple[Any, ...], url: str | No
             await conn.close()
             raise
         _checkin(url, conn)
-        return None if row is None else row[0]
+        return rows
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def fetch_value(sql: LiteralString, params: tuple[Any, ...], url: str | None = None) -> Any:
+    """The first column of the first row of ``sql`` (``None`` when there is no row)."""
+    rows = await fetch_rows(sql, params, url)
+    return rows[0][0] if rows else None

@@ -210,7 +210,22 @@ async def list_entities(
         "status": status,
     }
     flt = _filter_from(params, text or fullTextFilterTerm, filter)
-    return await _answer(request, lambda s: _page(s, flt, sort, limit, cursor, facets, fields))
+    if facets or fields or not supports_async_reads():
+        return await _answer(request, lambda s: _page(s, flt, sort, limit, cursor, facets, fields))
+    # The common page (PostgreSQL, whole items, no facets): read on the event loop.
+    body = await cache.cached_async(
+        CACHE_SPACE,
+        (request.url.path, request.url.query),
+        lambda: _list_body(flt, sort, limit, cursor),
+        maxsize=CACHE_BYTES,
+        sizeof=len,
+    )
+    return Response(content=body, media_type=JSON)
+
+
+async def _list_body(flt: query.EntityFilter, sort: str, limit: int, cursor: str | None) -> bytes:
+    texts, total, next_cursor = await query.list_entities_json_async(flt, sort, limit, cursor)
+    return _dumps({"items": [_Raw(t) for t in texts], "total": total, "nextCursor": next_cursor})
 
 
 @router.get("/entities/by-query", summary="Backstage's by-query endpoint (alias of /entities)")

@@ -19,8 +19,9 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, LiteralString, TypedDict, cast
 
+import cachetools
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlmodel import Session
 
 from pinconsole import cache
@@ -41,7 +43,7 @@ from pinconsole.access.principal import ancestor_groups
 from pinconsole.catalog.refs import RefError, format_ref, parse_ref, ref_for_field
 from pinconsole.catalog.serialize import ITEM_SQL_POSTGRES, entity_to_api
 from pinconsole.db import get_read_engine, session_scope
-from pinconsole.db_async import fetch_value
+from pinconsole.db_async import fetch_rows, fetch_value
 from pinconsole.errors import Invalid, NotFound
 from pinconsole.models.catalog import CatalogError, Entity, EntityTag, Relation
 
@@ -299,6 +301,23 @@ def _plan(flt: EntityFilter | None, sort: str, limit: int, cursor: str | None) -
     )
 
 
+def _plan_statement(plan: _PagePlan, head: list[Any], with_total: bool) -> Any:
+    extra = [plan.count.correlate(None).scalar_subquery()] if with_total else []
+    stmt = select(*head, *extra, *plan.keys).select_from(Entity).where(*plan.conds)
+    if plan.after is not None:
+        stmt = stmt.where(plan.after)
+    return stmt.order_by(*plan.order).limit(plan.limit + 1)
+
+
+def _page_of(rows: Sequence[Any], plan: _PagePlan) -> tuple[Sequence[Any], str | None]:
+    """The page's rows (sort keys in the last columns) and the cursor of the next page."""
+    next_cursor = None
+    if len(rows) > plan.limit:
+        last = rows[plan.limit - 1]
+        next_cursor = _encode_cursor(plan.sort, list(last[len(last) - len(plan.keys) :]))
+    return rows[: plan.limit], next_cursor
+
+
 def _run_plan(
     session: Session, plan: _PagePlan, head: list[Any], with_total: bool, *, core: bool = False
 ) -> Any:
@@ -308,19 +327,49 @@ def _run_plan(
     entities in ``head``): a third of a cold API page's Python time.
     """
     run = session.connection().execute if core else session.exec
-    extra = [plan.count.correlate(None).scalar_subquery()] if with_total else []
-    stmt = select(*head, *extra, *plan.keys).select_from(Entity).where(*plan.conds)
-    if plan.after is not None:
-        stmt = stmt.where(plan.after)
-    rows = run(stmt.order_by(*plan.order).limit(plan.limit + 1)).all()  # type: ignore[operator]
+    rows = run(_plan_statement(plan, head, with_total)).all()  # type: ignore[operator]
     total = -1
     if with_total:
         total = rows[0][len(head)] if rows else run(plan.count).one()[0]  # type: ignore[operator]
-    next_cursor = None
-    if len(rows) > plan.limit:
-        last = rows[plan.limit - 1]
-        next_cursor = _encode_cursor(plan.sort, list(last[len(last) - len(plan.keys) :]))
-    return rows[: plan.limit], total, next_cursor
+    page, next_cursor = _page_of(rows, plan)
+    return page, total, next_cursor
+
+
+_PG_DIALECT = postgresql_psycopg.dialect()
+_COMPILED: cachetools.LRUCache[Any, Any] = cachetools.LRUCache(maxsize=512)
+_COMPILED_LOCK = threading.Lock()
+
+
+def _pg_sql(stmt: Any) -> tuple[LiteralString, dict[str, Any]]:
+    """``stmt`` as psycopg SQL text and parameters, compiled once per statement shape.
+
+    The same cache-key route a SQLAlchemy connection takes (a page's statement costs ~2 ms to
+    compile, ~0.3 ms to key), without a connection: the text runs on ``db_async``'s.
+    """
+    with _COMPILED_LOCK:
+        compiled, extracted, _, _ = stmt._compile_w_cache(
+            _PG_DIALECT, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
+        )
+    params = compiled.construct_params(extracted_parameters=extracted)
+    if compiled.post_compile_params or compiled.literal_execute_params:
+        # IN (...) lists: render this call's number of placeholders, as execution would.
+        expanded = compiled._process_parameters_for_postcompile(params)
+        return cast("LiteralString", expanded.statement), dict(expanded.parameters)
+    return cast("LiteralString", compiled.string), params
+
+
+async def list_entities_json_async(
+    flt: EntityFilter | None = None, sort: str = "name", limit: int = 50, cursor: str | None = None
+) -> tuple[list[str], int, str | None]:
+    """``list_entities_json`` on the event loop (PostgreSQL only): no worker thread, no session;
+    the database renders the items as it does for ``list_entities_json``."""
+    plan = _plan(flt, sort, limit, cursor)
+    head = [literal_column(ITEM_SQL_POSTGRES)]
+    rows = await fetch_rows(*_pg_sql(_plan_statement(plan, head, True)))
+    counted = rows or await fetch_rows(*_pg_sql(plan.count))  # past the last page: count alone
+    total = int(counted[0][1] if rows else counted[0][0])
+    page, next_cursor = _page_of(rows, plan)
+    return [str(row[0]) for row in page], total, next_cursor
 
 
 def list_entities(
