@@ -15,8 +15,9 @@ deadlocks with one, and that writer's own fill does the work.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from pinconsole.catalog.serialize import item_sql, relations_agg_sql
@@ -30,7 +31,6 @@ LOCK_TIMEOUT_MS = 200
 LOCK_NOT_AVAILABLE = "55P03"
 
 _UNSTORED = "NOT EXISTS (SELECT 1 FROM entity_api_json AS s WHERE s.ref = entity.ref)"
-_MISSING = text(f"SELECT EXISTS (SELECT 1 FROM entity WHERE {_UNSTORED})")
 # Set-based: one pass over the relations of all missing entities (hash aggregate) instead of an
 # index probe per entity; after a bulk import that is twice as fast.
 _FILL = text(
@@ -44,27 +44,43 @@ _FILL = text(
     INSERT INTO entity_api_json (ref, rendered)
     SELECT entity.ref, {item_sql("rels.relations")}
     FROM entity JOIN todo USING (uid) LEFT JOIN rels ON rels.source_ref = entity.ref
+    WHERE hashtext(entity.ref) & :parts = :part
     ON CONFLICT (ref) DO NOTHING
     """
 )
+_COUNT_MISSING = text(f"SELECT count(*) FROM entity WHERE {_UNSTORED}")
+PARALLEL_FROM = 5000  # missing renderings from which two connections share the work
 
 
 def fill_api_json(url: str | None = None) -> int:
     """Render and store every missing rendering; returns how many rows it wrote.
 
-    A no-op on SQLite, and when nothing is missing (no write, so no cache is dropped).
+    A no-op on SQLite, and when nothing is missing (no write, so no cache is dropped). After a
+    bulk import the rendering is the database's work alone: two connections render half each,
+    so both cores of a small server take part (a 27,500-entity import waited ~3 s on one).
     """
     engine = get_engine(url)
     if engine.dialect.name != "postgresql":
         return 0
     with engine.connect() as conn:
+        missing = int(conn.execute(_COUNT_MISSING).scalar() or 0)
+        conn.rollback()
+    if not missing:
+        return 0
+    if missing < PARALLEL_FROM:
+        return _fill_part(engine, 0, 0)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return sum(pool.map(lambda part: _fill_part(engine, 1, part), (0, 1)))
+
+
+def _fill_part(engine: Engine, parts: int, part: int) -> int:
+    """Fill the missing renderings whose ``hashtext(ref) & parts`` is ``part``."""
+    with engine.connect() as conn:
         try:
             with conn.begin():
-                if not conn.execute(_MISSING).scalar():
-                    return 0
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
                 conn.exec_driver_sql("LOCK TABLE entity, relation IN SHARE MODE")
-                return int(conn.execute(_FILL).rowcount)
+                return int(conn.execute(_FILL, {"parts": parts, "part": part}).rowcount)
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise

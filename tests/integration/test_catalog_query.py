@@ -520,3 +520,23 @@ async def test_event_loop_pages_equal_the_session_pages(
         cursor = expected[2]
     # Several pages where there are rows; no rows: the total comes from the count alone.
     assert pages >= 2 or (filters.get("kind") == "nothing" and expected == ([], 0, None))
+
+
+def test_a_large_fill_is_shared_by_two_connections(
+    catalog: Path, db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``PARALLEL_FROM`` missing renderings two connections fill half each; together they
+    store every one, exactly as one would."""
+    from sqlalchemy import text
+
+    from pinconsole.catalog import materialize
+
+    if "postgresql" not in db:
+        pytest.skip("stored renderings are PostgreSQL's")
+    with session_scope() as s:
+        s.connection().execute(text("DELETE FROM entity_api_json"))
+    total = len(_stored_api_json())
+    monkeypatch.setattr(materialize, "PARALLEL_FROM", 1)
+    assert materialize.fill_api_json() == total
+    _assert_stored_equals_python()
+    assert materialize.fill_api_json() == 0
