@@ -7,7 +7,10 @@
 #   make lint         ruff check and ruff format --check
 #   make bench        every benchmarks/*_bench.py
 #   make bench-catalog  the catalog benchmark (ARGS="--backend postgres --scale 0.1")
+#   make bench-ui     the UI load benchmark: 50, 100, 200 browser sessions against one worker and
+#                     against three with Redis (~15 min; ARGS="--sessions 20 --workers 1" to choose)
 #   make lock         regenerate requirements.lock from pyproject.toml
+#   make manifests    regenerate deploy/kubernetes's copies of deploy/crds and deploy/nginx.conf
 
 SHELL := /bin/bash
 VENV ?= .venv
@@ -22,7 +25,8 @@ LINT_PATHS := $(wildcard pinconsole tests scripts benchmarks alembic rxconfig.py
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: bootstrap demo serve test test-fast lint format bench bench-catalog lock screenshots settings-table
+.PHONY: bootstrap demo serve test test-fast lint format bench bench-catalog bench-ui lock screenshots \
+	settings-table manifests
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -60,6 +64,11 @@ bench: bootstrap
 bench-catalog: bootstrap
 	$(PY) benchmarks/catalog_bench.py $(ARGS)
 
+# `make bench` runs the UI load benchmark's defaults (20 sessions, one worker, ~1.5 min).
+UI_BENCH_ARGS := --sessions 50,100,200 --workers 1,3
+bench-ui: bootstrap
+	$(PY) benchmarks/ui_load_bench.py $(or $(ARGS),$(UI_BENCH_ARGS))
+
 lock:
 	$(PY) -m uv pip compile --quiet --python-version 3.11 pyproject.toml --extra test \
 	  -o requirements.lock
@@ -69,3 +78,6 @@ screenshots: bootstrap
 
 settings-table: bootstrap
 	$(PY) scripts/settings_table.py --write
+
+manifests: bootstrap
+	$(PY) scripts/k8s_manifests.py --write

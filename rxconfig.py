@@ -12,10 +12,13 @@ _bin = str(Path(sys.executable).parent)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
+from pinconsole.access.origins import allowed_origins  # noqa: E402
 from pinconsole.components.theme import THEME  # noqa: E402  (the design system owns the theme)
+from pinconsole.settings import get_settings  # noqa: E402
 
 _redis = os.environ.get("PINCONSOLE_REDIS_URL")
 _frontend_port = os.environ.get("PINCONSOLE_FRONTEND_PORT")
+_api_url = os.environ.get("PINCONSOLE_API_URL", "http://localhost:8000")
 
 config = rx.Config(
     app_name="pinconsole",
@@ -24,7 +27,16 @@ config = rx.Config(
     # Unset when not given: `reflex run --backend-only` refuses any configured frontend port.
     frontend_port=int(_frontend_port) if _frontend_port else None,
     backend_port=int(os.environ.get("PINCONSOLE_BACKEND_PORT", "8000")),
-    api_url=os.environ.get("PINCONSOLE_API_URL", "http://localhost:8000"),
+    # Loopback unless told otherwise (`pinconsole serve --host`): a bare backend is no place
+    # for the network, nginx in front is.
+    backend_host=os.environ.get("PINCONSOLE_BACKEND_HOST", "127.0.0.1"),
+    api_url=_api_url,
+    # A cross-site page must not open the websocket with the user's cookies: only the
+    # console's own origin (also the REST API's CORS allow-list).
+    cors_allowed_origins=allowed_origins(get_settings().public_url or _api_url),
+    # Client addresses come from pinconsole/access/proxies.py (trusted_proxies), never from
+    # an X-Forwarded-For that Reflex would believe by hop count.
+    trusted_proxy_hops=0,
     redis_url=_redis,
     state_manager_mode="redis" if _redis else "disk",
     plugins=[rx.plugins.RadixThemesPlugin(theme=THEME)],

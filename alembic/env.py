@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import pinconsole.models  # noqa: F401  (registers every table)
 from alembic import context
 from pinconsole.db import get_engine
+from pinconsole.migrations import UPGRADE_LOCK
 from pinconsole.settings import get_settings
 
 config = context.config
@@ -28,6 +30,9 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # held until the commit below
+                lock = text("SELECT pg_advisory_xact_lock(:key)")
+                connection.execute(lock, {"key": UPGRADE_LOCK})
             context.run_migrations()
         connection.commit()
 

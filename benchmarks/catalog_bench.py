@@ -351,6 +351,8 @@ def server(url: str, mode: str) -> Iterator[tuple[str, int]]:
         "PINCONSOLE_DATABASE_URL": url,
         "PINCONSOLE_JOBS_ENABLED": "false",
         "PINCONSOLE_AUTH_MODE": "header",  # the bench authenticates with a token anyway
+        "PINCONSOLE_TRUSTED_PROXIES": '["127.0.0.1"]',
+        "PINCONSOLE_SESSION_SECRET": "bench-" + "s" * 26,
         "GRANIAN_WORKERS": "1",
         "REFLEX_USE_GRANIAN": "1",
         "GRANIAN_LOG_LEVEL": "warning",

@@ -30,17 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from emulated import rss_mb as _rss_mb  # noqa: E402
 
 
 def _seed(emulator, apps: int, pods_per_app: int, namespaces: int) -> None:
-    from pinconsole.compute.sandbox import (
+    from pinconsole.sandbox import (
         NAMESPACES,
         PINAPPS,
         PINSCALERS,
@@ -71,7 +65,7 @@ def _seed(emulator, apps: int, pods_per_app: int, namespaces: int) -> None:
 
 def _serve(conn, directory: str, apps: int, pods_per_app: int, namespaces: int) -> None:
     """Child process: seed and serve the emulator until told to stop."""
-    from pinconsole.compute.sandbox import Sandbox, SandboxEmulator
+    from pinconsole.sandbox import Sandbox, SandboxEmulator
 
     emulator = SandboxEmulator(validate=False, event_log_size=200_000)
     sandbox = Sandbox(emulator, kubeconfig=Path(directory) / "kubeconfig").start()
@@ -127,6 +121,7 @@ def main() -> int:
     from pinconsole.compute import queries
     from pinconsole.compute.cache import ClusterCache
     from pinconsole.compute.clusters import ClusterManager, api_factory
+    from pinconsole.compute.constants import GROUP, PINAPP_PLURAL, VERSION
     from pinconsole.settings import ClusterSettings
 
     cluster = ClusterSettings(name="bench", kubeconfig=info["kubeconfig"], context="sandbox")
@@ -177,12 +172,7 @@ def main() -> int:
         replicas = 20 + i
         t0 = time.perf_counter()
         api.patch_namespaced_custom_object(
-            "compute.pinconsole.io",
-            "v1alpha1",
-            ns,
-            "pinapps",
-            name,
-            {"spec": {"replicas": replicas}},
+            GROUP, VERSION, ns, PINAPP_PLURAL, name, {"spec": {"replicas": replicas}}
         )
         while True:
             rows, _, _ = queries.list_pinapps(namespace=ns, text=name, manager=manager)

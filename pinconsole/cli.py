@@ -1,4 +1,4 @@
-"""The ``pinconsole`` command: database, tokens, demo data, serving, and every plugin's group.
+"""The ``pinconsole`` command: database, tokens, sessions, demo data, serving, plugins' groups.
 
 Domain errors end as one line on stderr and a non-zero exit (2 for invalid input, 1 otherwise),
 never as a traceback.
@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
+from pinconsole.access.cli import sessions_app, token_app
 from pinconsole.errors import DomainError, Invalid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,6 @@ def _safe_url(url: str) -> str:
 
 
 db_app = _typer("Database schema.")
-token_app = _typer("API tokens (Authorization: Bearer <token>).")
 demo_app = _typer("Demo data for the embedded database.")
 
 
@@ -77,42 +77,6 @@ def db_upgrade(
     target = url or get_settings().database_url
     upgrade_database(target)
     typer.echo(f"database {_safe_url(target)} is at the newest schema")
-
-
-@token_app.command("create")
-def token_create(
-    user: str = typer.Option(..., "--user", help="User or service account name"),
-    admin: bool = typer.Option(False, "--admin", help="The token has administrator rights"),
-    description: str = typer.Option("", "--description", help="What the token is for"),
-) -> None:
-    """Create a token and print it once, alone on the last line (only its hash is stored)."""
-    from pinconsole.access.tokens import create_token
-
-    raw = create_token(user, admin=admin, description=description, actor="cli")
-    rights = "an administrator" if admin else "a user"
-    typer.echo(f"Created {rights} token for {user}. It is shown only now:")
-    typer.echo(raw)
-
-
-@token_app.command("list")
-def token_list(user: str | None = typer.Option(None, "--user", help="Only this user's")) -> None:
-    """List tokens (id, prefix, user, admin, last use, revoked); never the secrets."""
-    from pinconsole.access.tokens import list_tokens
-
-    for t in list_tokens(user):
-        last = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
-        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-        admin = " admin" if t.is_admin else ""
-        typer.echo(f"{t.id}\t{t.prefix}…\t{t.user}{admin}\tlast used {last}\t{state}")
-
-
-@token_app.command("revoke")
-def token_revoke(token_id: int = typer.Argument(..., help="Token id from `token list`")) -> None:
-    """Revoke a token; it stops working at once."""
-    from pinconsole.access.tokens import revoke_token
-
-    revoke_token(token_id, actor="cli")
-    typer.echo(f"token {token_id} revoked")
 
 
 @demo_app.command("seed")
@@ -135,6 +99,11 @@ def demo_seed() -> None:
     after["errors"] = len(getattr(result, "errors", []) or [])
     record(None, actor="cli", action="demo.seed", target="catalog:demo", after=after)
     typer.echo(f"demo data seeded{f': {result}' if result else ''}")
+
+
+# Only this machine reaches a server started without --host: the demo signs anyone in, and in
+# production nginx (deploy/nginx.conf) on the same host is the way in.
+DEFAULT_HOST = "127.0.0.1"
 
 
 def serve_env(
@@ -162,9 +131,9 @@ def serve_env(
     return env
 
 
-def serve_command(port: int, backend_only: bool) -> list[str]:
+def serve_command(port: int, backend_only: bool, host: str = DEFAULT_HOST) -> list[str]:
     """The ``reflex run`` command line ``serve`` starts."""
-    cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod"]
+    cmd = [sys.executable, "-m", "reflex", "run", "--backend-host", host, "--env", "prod"]
     if backend_only:
         return [*cmd, "--backend-only", "--backend-port", str(port)]
     return [*cmd, "--single-port", "--frontend-port", str(port), "--backend-port", str(port)]
@@ -175,6 +144,12 @@ def serve(
     backend_only: bool = typer.Option(
         False, "--backend-only", help="Start the backend and API only; build no frontend"
     ),
+    host: str = typer.Option(
+        DEFAULT_HOST,
+        "--host",
+        help="Address to listen on (0.0.0.0 or :: for every interface: only behind a firewall "
+        "or a proxy, never with demo sign-in on a shared network)",
+    ),
 ) -> None:
     """Run in production mode: upgrade the schema, build the frontend, serve on one port."""
     from pinconsole.access.authenticators import check_auth_mode
@@ -184,11 +159,12 @@ def serve(
     check_auth_mode(get_settings())
     upgrade_database()
     cwd = ROOT if (ROOT / "rxconfig.py").exists() else Path.cwd()
-    typer.echo(f"starting PinConsole on port {port} ({'backend only' if backend_only else 'UI'})")
+    mode = "backend only" if backend_only else "UI"
+    typer.echo(f"starting PinConsole on {host} port {port} ({mode})")
     # Fresh per run: prometheus_client's multiprocess files must not outlive the processes.
     metrics_dir = tempfile.mkdtemp(prefix="pinconsole-metrics-")
     process = subprocess.Popen(
-        serve_command(port, backend_only),
+        serve_command(port, backend_only, host),
         cwd=cwd,
         env=serve_env(port, backend_only, metrics_dir=metrics_dir),
     )
@@ -207,9 +183,9 @@ def serve(
     raise typer.Exit(code)
 
 
-BUILTIN_COMMANDS = ("db", "token", "demo", "serve")
-# Commands that need nothing a plugin registers (``serve`` does: e.g. the ldap authenticator).
-PLUGIN_FREE_COMMANDS = ("db", "token", "demo")
+BUILTIN_COMMANDS = ("db", "token", "sessions", "demo", "serve")
+# Commands that need nothing a plugin contributes (``serve`` does: e.g. the ldap authenticator).
+PLUGIN_FREE_COMMANDS = ("db", "token", "sessions", "demo")
 
 
 def build_app(*, with_plugins: bool = True) -> typer.Typer:
@@ -217,30 +193,31 @@ def build_app(*, with_plugins: bool = True) -> typer.Typer:
     root = _typer("PinConsole: the internal developer platform.")
     root.add_typer(db_app, name="db")
     root.add_typer(token_app, name="token")
+    root.add_typer(sessions_app, name="sessions")
     root.add_typer(demo_app, name="demo")
     root.command("serve")(serve)
-    plugins = []
+    groups = []
     try:
         if with_plugins:
             from pinconsole.plugins import get_registry
 
-            plugins = list(get_registry().plugins.values())
+            groups = get_registry().cli
     except Exception as exc:  # a broken plugin must not take `db upgrade` down with it
         typer.echo(f"warning: plugins not loaded ({type(exc).__name__}: {exc})", err=True)
     taken = set(BUILTIN_COMMANDS)
-    for plugin in plugins:
-        for name, group in plugin.cli.items():
-            if name in taken:
-                typer.echo(f"warning: {plugin.name} redefines `{name}`; ignored", err=True)
-                continue
-            taken.add(name)
-            root.add_typer(group, name=name)
+    for plugin_name, name, group in groups:
+        if name in taken:
+            typer.echo(f"warning: {plugin_name} redefines `{name}`; ignored", err=True)
+            continue
+        taken.add(name)
+        root.add_typer(group, name=name)
     return root
 
 
 def needs_plugins(args: list[str]) -> bool:
     """False when ``args`` name a command that needs no plugin: loading the plugins imports every
-    page and state (Reflex included), which made ``db upgrade`` or ``token create`` take ~10 s."""
+    feature's domain and API modules (FastAPI, the Kubernetes and LDAP clients), which
+    ``db upgrade`` or ``token create`` need not wait for."""
     command = next((a for a in args if not a.startswith("-")), None)
     return command not in PLUGIN_FREE_COMMANDS
 

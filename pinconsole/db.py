@@ -1,14 +1,16 @@
-"""The engine and the one session helper everything uses."""
+"""The engines, the session helpers everything uses (``session_scope`` to write,
+``read_scope``/``run_read`` to read) and the one dialect check (``is_postgres``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -56,7 +58,7 @@ def get_read_engine(url: str | None = None) -> Engine:
     reader = _readers.get(url)
     if reader is None:
         engine = get_engine(url)
-        if engine.dialect.name == "postgresql":
+        if is_postgres(engine):
             reader = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10, max_overflow=20)
         else:
             reader = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -100,5 +102,42 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
-def is_postgres(url: str | None = None) -> bool:
-    return make_url(url or get_settings().database_url).get_backend_name() == "postgresql"
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for reads only, in autocommit: no BEGIN/COMMIT round trips per request.
+
+    Each statement sees a consistent snapshot; the catalog's read paths answer a request with
+    one statement (totals and relations are folded in).
+    """
+    session = Session(get_read_engine(url), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def run_read(read: Callable[[Session], T], *, session: Session | None = None) -> T:
+    """``read(session)``: in the caller's ``session`` if given, else in a ``read_scope`` of its
+    own, tried once more if its pooled connection had died (``retry_read``)."""
+    if session is not None:
+        return read(session)
+
+    def attempt() -> T:
+        with read_scope() as own:
+            return read(own)
+
+    return retry_read(attempt)
+
+
+@lru_cache(maxsize=16)
+def _backend(url: str) -> str:
+    return make_url(url).get_backend_name()
+
+
+def is_postgres(where: str | Session | Connection | Engine | None = None) -> bool:
+    """Whether ``where`` (a URL, a session, a connection or an engine; by default the
+    configured database) is PostgreSQL: where the fast paths (``db_async``, COPY, jsonb) apply."""
+    if where is None or isinstance(where, str):
+        return _backend(where or get_settings().database_url) == "postgresql"
+    bind = where.get_bind() if isinstance(where, Session) else where
+    return bind.dialect.name == "postgresql"

@@ -4,7 +4,8 @@ A cold entity-by-ref answer costs the database about 0.1 ms; through a worker th
 SQLAlchemy session it cost about 1 ms. Here a plain ``psycopg.AsyncConnection`` runs one
 prepared statement without leaving the event loop. Connections belong to the loop that opened
 them (a test client runs its own loop), so each loop has its own small pool; a connection that
-fails is dropped and the read is tried once more on a new one (a database restart).
+fails is dropped and the read is tried once more on a new one (a database restart). Callers
+check ``db.is_postgres()`` first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from pinconsole.settings import get_settings
 
-__all__ = ["fetch_rows", "fetch_value", "supports_async_reads"]
+__all__ = ["fetch_rows", "fetch_value"]
 
 IDLE_PER_LOOP = 8
 CONNECT_TIMEOUT_S = 5
@@ -26,10 +27,6 @@ CONNECT_TIMEOUT_S = 5
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, list[Any]]] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def supports_async_reads(url: str | None = None) -> bool:
-    return make_url(url or get_settings().database_url).get_backend_name() == "postgresql"
 
 
 def _dsn(url: str) -> str:

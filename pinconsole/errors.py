@@ -46,3 +46,11 @@ class Conflict(DomainError):
 class Unavailable(DomainError):
     status = 503
     title = "Unavailable"
+
+
+class OutcomeUnknown(Unavailable):
+    """A write was sent and no answer came: it may or may not have been applied."""
+
+    status = 504
+    title = "Outcome unknown"
+    detail: str = "unknown"  # what the audit row says

@@ -10,6 +10,11 @@ from alembic import command
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# PostgreSQL advisory lock taken for the length of an upgrade (alembic/env.py): the db upgrade
+# Job and every backend starting at once run it together, and the later ones must wait and
+# then find the schema at head, not create the same tables in parallel.
+UPGRADE_LOCK = 0x70634D47
+
 
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))

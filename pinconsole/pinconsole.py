@@ -10,12 +10,17 @@ from pinconsole.jobs import run_scheduler
 from pinconsole.pages.layout import shell
 from pinconsole.plugins import get_registry
 from pinconsole.state.base import guarded_on_load, refuse_unsafe_auth
+from pinconsole.state.guard import backend_error
 
 
 def create_app() -> rx.App:
     registry = get_registry()
     refuse_unsafe_auth()
-    app = rx.App(style=GLOBAL_STYLE, api_transformer=create_api(registry))
+    app = rx.App(
+        style=GLOBAL_STYLE,
+        api_transformer=create_api(registry),
+        backend_exception_handler=backend_error,  # outages said as such (state/guard.py)
+    )
     for page in registry.pages:
         app.add_page(
             shell(page),

@@ -6,7 +6,7 @@ Domain code imports from here::
 """
 
 from pinconsole.access.audit import AuditFilter, list_audit, record
-from pinconsole.access.policy import Resource, allow_any_principal, authorize, is_allowed
+from pinconsole.access.policy import Resource, authorize, is_allowed
 from pinconsole.access.principal import SYSTEM, Principal, group_ref, resolve_principal
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "AuditFilter",
     "Principal",
     "Resource",
-    "allow_any_principal",
     "authorize",
     "group_ref",
     "is_allowed",

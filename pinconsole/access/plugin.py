@@ -1,47 +1,47 @@
-"""The access core as a plugin: the sign-in page and the audit log page."""
+"""The access core as a plugin: the sign-in page, the audit log page, the token and session
+routes, and the job that drains the audit outbox."""
 
 from __future__ import annotations
 
-from pinconsole.plugins.base import NavEntry, PageSpec, Plugin
+from pinconsole.access.api import router
+from pinconsole.access.audit import DRAIN_INTERVAL_SECONDS, drain_outbox
+from pinconsole.plugins.base import Job, NavEntry, PageSpec, Plugin
 
 
-def _signin_page():  # type: ignore[no-untyped-def]
-    from pinconsole.pages.signin import signin_page
-
-    return signin_page()
-
-
-def _audit_page():  # type: ignore[no-untyped-def]
+def _pages() -> list[PageSpec]:
+    # Pages and states are imported when the app is assembled, not when the plugin is loaded.
     from pinconsole.pages.audit import audit_page
-
-    return audit_page()
-
-
-def _build() -> Plugin:
-    # States are imported here, not at module top: the CLI loads plugins without needing them.
+    from pinconsole.pages.signin import signin_page
     from pinconsole.state.audit import AuditState
     from pinconsole.state.signin import SignInState
 
+    return [
+        PageSpec(route="/signin", title="Sign in", component=signin_page, on_load=SignInState.load),
+        PageSpec(
+            route="/admin/audit",
+            title="Audit log",
+            component=audit_page,
+            on_load=AuditState.load,  # the app adds the ensure_admin guard
+            nav=NavEntry("Audit log", "scroll-text", section="Admin", order=900),
+            admin_only=True,
+        ),
+    ]
+
+
+def plugin() -> Plugin:
     return Plugin(
         name="access",
-        description="Sign-in and the audit log",
-        pages=[
-            PageSpec(
-                route="/signin",
-                title="Sign in",
-                component=_signin_page,
-                on_load=SignInState.load,
-            ),
-            PageSpec(
-                route="/admin/audit",
-                title="Audit log",
-                component=_audit_page,
-                on_load=AuditState.load,  # the app adds the ensure_admin guard
-                nav=NavEntry("Audit log", "scroll-text", section="Admin", order=900),
-                admin_only=True,
-            ),
+        description="Sign-in, the audit log, API tokens and sessions",
+        api_routers=[router],
+        pages=_pages,
+        jobs=[
+            # Rows kept while the database was down, and intents whose process stopped mid-action.
+            Job(
+                name="audit-outbox",
+                interval_seconds=DRAIN_INTERVAL_SECONDS,
+                run=drain_outbox,
+                run_at_start=True,
+                every_host=True,  # each host keeps its own outbox file
+            )
         ],
     )
-
-
-plugin = _build

@@ -1,8 +1,8 @@
 """The one authorization entry point every mutation passes through.
 
 Rules, in order: reads (``*.read``) are open to every principal; admins may do everything;
-``admin.*`` actions are admin-only; actions registered with ``allow_any_principal`` are open to
-every authenticated principal; otherwise the principal must own the resource (be, or be a
+``admin.*`` actions are admin-only; the actions plugins list in ``Plugin.open_actions`` are open
+to every authenticated principal; otherwise the principal must own the resource (be, or be a
 transitive member of, one of its owners). A denial raises ``Forbidden`` and is audited.
 """
 
@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pinconsole.access.audit import record
 from pinconsole.access.principal import Principal
 from pinconsole.errors import Forbidden
-
-_OPEN_ACTIONS: set[str] = set()
+from pinconsole.plugins.registry import get_registry
 
 
 @dataclass(frozen=True)
@@ -26,11 +25,6 @@ class Resource:
     owners: frozenset[str] = field(default_factory=frozenset)
 
 
-def allow_any_principal(action: str) -> None:
-    """Open a non-admin action to every signed-in principal (e.g. ``catalog.register``)."""
-    _OPEN_ACTIONS.add(action)
-
-
 def is_allowed(principal: Principal, action: str, resource: Resource) -> bool:
     """The decision alone, without auditing (for showing or hiding buttons)."""
     if action.endswith(".read"):
@@ -39,7 +33,7 @@ def is_allowed(principal: Principal, action: str, resource: Resource) -> bool:
         return True
     if action.startswith("admin."):
         return False
-    if action in _OPEN_ACTIONS:
+    if action in get_registry().open_actions:
         return True
     owners = {o.lower() for o in resource.owners}
     return bool(owners & (principal.groups | {principal.ref}))

@@ -1,33 +1,33 @@
-"""``/api/v1/health``: database, Redis, and whatever plugins contribute (e.g. the org sync).
+"""``/api/v1/health``: database, Redis, and the ``Plugin.health_checks`` (e.g. the org sync).
 
 A check is a blocking callable returning ``{"status": "ok" | "degraded" | "down", ...}``; it
-may raise, which reports it as ``down``. Only a failing database makes the answer 503: the
-console is still useful with a stale sync or without Redis.
+may raise, which reports it as ``down``. The database and, when configured, Redis (the UI's
+state store: without it no browser gets a working page) make the answer 503; a stale sync only
+degrades it. The endpoint is public, so everyone gets each component's status only; what a
+check adds (error texts naming hosts and ports, latencies, last runs) is for administrators
+(``Authorization: Bearer <admin token>``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 import pinconsole
+from pinconsole.api.deps import current_principal
 from pinconsole.db import get_engine
 from pinconsole.settings import get_settings
 
-HealthCheck = Callable[[], dict[str, Any]]
+Check = Callable[[], Mapping[str, Any]]
 
-_CHECKS: dict[str, HealthCheck] = {}
-CRITICAL = {"database"}
-
-
-def register_health_check(name: str, check: HealthCheck) -> None:
-    """Add (or replace) a named contribution to the health answer."""
-    _CHECKS[name] = check
+CRITICAL = {"database", "redis"}
 
 
 def check_database() -> dict[str, Any]:
@@ -61,7 +61,7 @@ def check_redis() -> dict[str, Any]:
     }
 
 
-def _run(check: HealthCheck) -> dict[str, Any]:
+def _run(check: Check) -> dict[str, Any]:
     try:
         result = dict(check())
     except Exception as exc:  # a check that raises is a failing dependency, not a 500
@@ -70,21 +70,53 @@ def _run(check: HealthCheck) -> dict[str, Any]:
     return result
 
 
-def health_report() -> tuple[dict[str, Any], int]:
-    """The health document and its HTTP status."""
-    checks = {"database": check_database, "redis": check_redis, **_CHECKS}
+def health_report(
+    extra: Mapping[str, Check] | None = None, *, details: bool = False
+) -> tuple[dict[str, Any], int]:
+    """The health document and its HTTP status with the ``extra`` checks plugins contribute;
+    ``details`` keeps what each check said."""
+    checks: dict[str, Check] = {"database": check_database, "redis": check_redis, **(extra or {})}
     results = {name: _run(check) for name, check in checks.items()}
     statuses = {r["status"] for r in results.values()}
     critical_down = any(results[n]["status"] == "down" for n in CRITICAL if n in results)
     overall = "down" if critical_down else ("ok" if statuses <= {"ok"} else "degraded")
-    body = {"status": overall, "version": pinconsole.__version__, "checks": results}
+    shown = results if details else {n: {"status": r["status"]} for n, r in results.items()}
+    body = {"status": overall, "version": pinconsole.__version__, "checks": shown}
     return body, 503 if critical_down else 200
 
 
-router = APIRouter(tags=["health"])
+async def _asked_by_admin(request: Request) -> bool:
+    """The caller shows an administrator's credentials; anything else (none, wrong, or the
+    database too down to check) gets the public answer."""
+    if not request.headers.get("authorization") and get_settings().auth_mode != "header":
+        return False
+    try:
+        return (await current_principal(request)).is_admin
+    except Exception:  # a health probe never fails on its caller's credentials
+        return False
 
 
-@router.get("/health", summary="Health of the console and its dependencies (no token needed)")
-def health() -> JSONResponse:
-    body, status = health_report()
-    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+class HealthReport(BaseModel):
+    """The health answer: each component's status (and, for an administrator, its details)."""
+
+    status: Literal["ok", "degraded", "down"]
+    version: str
+    checks: dict[str, dict[str, Any]]
+
+
+def create_router(extra: Mapping[str, Check]) -> APIRouter:
+    """The public health route, reporting ``extra`` beside the database and Redis."""
+    router = APIRouter(tags=["health"])
+
+    @router.get(
+        "/health",
+        response_model=HealthReport,
+        summary="Health of the console and its dependencies (no token needed)",
+        responses={503: {"model": HealthReport, "description": "The database or Redis is down"}},
+    )
+    async def health(request: Request) -> JSONResponse:
+        details = await _asked_by_admin(request)
+        body, status = await run_in_threadpool(health_report, extra, details=details)
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+    return router

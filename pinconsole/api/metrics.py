@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
-from typing import Any
 
 from fastapi import APIRouter
 from prometheus_client import (
@@ -25,6 +23,8 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pinconsole.api.routes import RouteTable
 
 
 def _metric(kind: type, name: str, doc: str, labels: tuple[str, ...], **kw: object) -> object:
@@ -52,50 +52,16 @@ LATENCY: Histogram = _metric(  # type: ignore[assignment]
 UNMATCHED = "<unmatched>"
 
 
-def full_route_templates(routes: Iterable[Any]) -> dict[int, str]:
-    """Route object id -> full path template.
-
-    FastAPI >= 0.130 includes routers lazily: a matched ``APIRoute`` keeps its path relative to
-    its router (``/me``), so the full template (``/api/v1/me``) comes from the including side.
-    """
-    templates: dict[int, str] = {}
-    for route in routes:
-        contexts = getattr(route, "effective_route_contexts", None)
-        if callable(contexts):
-            for ctx in contexts():
-                path = getattr(ctx, "path_format", None) or getattr(ctx, "path", None)
-                original = getattr(ctx, "original_route", None)
-                if original is not None and path:
-                    templates.setdefault(id(original), path)
-        else:
-            path = getattr(route, "path_format", None) or getattr(route, "path", None)
-            if path:
-                templates.setdefault(id(route), path)
-    return templates
-
-
 class MetricsMiddleware:
     """Pure ASGI middleware (no BaseHTTPMiddleware: it would buffer streaming responses).
 
-    ``routes`` is the wrapped app's route list, read on the first request to learn full
-    templates; routes it does not know (Reflex's mounted ones) report their own path.
+    ``table`` knows the wrapped app's full route templates; routes it does not know (Reflex's
+    mounted ones) report their own path.
     """
 
-    def __init__(self, app: ASGIApp, routes: Iterable[Any] = ()) -> None:
+    def __init__(self, app: ASGIApp, table: RouteTable) -> None:
         self.app = app
-        self._routes = routes
-        self._templates: dict[int, str] | None = None
-
-    def _route_template(self, scope: Scope) -> str:
-        route = scope.get("route")
-        if route is None:
-            return UNMATCHED
-        if self._templates is None:
-            self._templates = full_route_templates(self._routes)
-        path = self._templates.get(id(route))
-        if path is None:
-            path = getattr(route, "path_format", None) or getattr(route, "path", None)
-        return path if isinstance(path, str) and path else UNMATCHED
+        self._table = table
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,7 +79,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            route = self._route_template(scope)
+            route = self._table.template(scope) or UNMATCHED
             method = scope.get("method", "GET")
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)

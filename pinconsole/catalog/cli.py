@@ -1,4 +1,5 @@
-"""``pinconsole catalog ...``: import descriptors, list registered locations, purge orphans."""
+"""``pinconsole catalog ...``: import descriptors, list, refresh and remove locations, purge
+orphans. The CLI is an operator's on the server: it acts as an administrator."""
 
 from __future__ import annotations
 
@@ -40,6 +41,33 @@ def refresh_command() -> None:
         failed = failed or bool(summary.errors)
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("locations")
+def locations_command() -> None:
+    """List configured and registered locations."""
+    from pinconsole.catalog.locations import list_locations
+
+    for view in list_locations():
+        who = "settings" if view.configured else f"{view.registered_by}"
+        trust = "trusted" if view.trusted else "catalog_rules"
+        typer.echo(f"{view.id or '-'}\t{view.target}\t{who}\t{trust}")
+
+
+@app.command("unregister")
+def unregister_command(
+    location: str = typer.Argument(..., help="A location id or its target"),
+) -> None:
+    """Remove a registered location; its entities become orphans (purged after the grace)."""
+    from pinconsole.catalog.locations import unregister_location
+    from pinconsole.errors import DomainError
+
+    try:
+        view = unregister_location(location, "cli")
+    except DomainError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"removed location {view.id} {view.target}")
 
 
 @app.command("purge-orphans")

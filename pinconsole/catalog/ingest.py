@@ -20,15 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from pinconsole.access.audit import record
+from pinconsole.catalog import write_faults
 from pinconsole.catalog.descriptors import (
     Document,
     IngestError,
+    Limits,
     Reader,
     ReadError,
+    file_too_large,
     format_path,
     is_url,
     iter_catalog_files,
@@ -41,14 +43,15 @@ from pinconsole.catalog.descriptors import (
 from pinconsole.catalog.materialize import fill_api_json
 from pinconsole.catalog.refs import DEFAULT_NAMESPACE, RefError, entity_ref, ref_for_field
 from pinconsole.catalog.relations import Triple, compute_relations
+from pinconsole.catalog.rules import KindGate, Kinds, is_trusted
 from pinconsole.catalog.scorecards import (
     ScoreContext,
     compute_scores,
     enabled_checks,
     score_columns,
 )
-from pinconsole.catalog.validation import validate_entity
-from pinconsole.db import session_scope
+from pinconsole.catalog.validation import unstorable_value, validate_entity
+from pinconsole.db import get_engine, is_postgres, session_scope
 from pinconsole.models import CatalogError, Entity, EntityTag, Location, Relation
 from pinconsole.settings import get_settings
 
@@ -153,7 +156,14 @@ class _RawJson(str):
 
 
 def _etag(body: dict[str, Any]) -> tuple[str, _RawJson]:
-    data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # allow_nan=False: NaN/Infinity are no JSON, and PostgreSQL's cast refuses the whole COPY.
+    data = json.dumps(
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    # encode(): a lone surrogate raises here (UnicodeEncodeError, a ValueError) as it would in
+    # the COPY; a NUL is kept by JSON as \u0000, which no PostgreSQL text or JSON column takes.
+    if "\\u0000" in data and unstorable_value(body):  # (or an escaped backslash before u0000)
+        raise ValueError("NUL character")
     return hashlib.blake2b(data.encode(), digest_size=20).hexdigest(), _RawJson(data)
 
 
@@ -229,7 +239,11 @@ def prepare_entity(
     try:
         etag, body_json = _etag(body)
     except (TypeError, ValueError) as exc:
-        return None, [err((), f"descriptor holds a value that is not JSON: {exc}", ref)]
+        path, message = unstorable_value(body) or (
+            (),
+            f"descriptor holds a value that is not JSON: {exc}",
+        )
+        return None, [err(path, message, ref)]
     tags = list(dict.fromkeys(t.lower() for t in (meta.get("tags") or [])))
     title = meta.get("title")
     description = meta.get("description")
@@ -293,7 +307,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 def _insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if is_postgres(conn):
         # COPY is several times faster than multi-row INSERT (the benchmark's 27,500 entities
         # bring ~250,000 relation rows). Rows are written as COPY text in large blocks: the
         # per-row ``write_row`` of psycopg costs more than the server's work here.
@@ -373,7 +387,7 @@ def _write(
     stored or written here (``import_locations`` settles owners from other locations).
     """
     now = utcnow()
-    is_pg = conn.dialect.name == "postgresql"
+    is_pg = is_postgres(conn)
     counts = _WriteCounts()
     existing = {
         row.ref: row
@@ -546,14 +560,15 @@ def _delete_entities(conn: Connection, uids: Sequence[str]) -> None:
 def _replace_errors(conn: Connection, key: str, errors: list[IngestError]) -> None:
     now = utcnow()
     conn.execute(delete(_ERR).where(_ERR.c.location_key == key))
+    text = write_faults.storable_text  # errors quote descriptors, which may hold anything
     rows = [
         {
             "location_key": key,
-            "source": e.source[:1000],
+            "source": text(e.source[:1000]),
             "document": e.document,
-            "entity_ref": (e.entity_ref or None) and e.entity_ref[:400],
-            "field": e.field and e.field[:400],
-            "message": e.message + (f" (line {e.line})" if e.line else ""),
+            "entity_ref": (e.entity_ref or None) and text(e.entity_ref[:400]),
+            "field": e.field and text(e.field[:400]),
+            "message": text(e.message + (f" (line {e.line})" if e.line else "")),
             "at": now,
         }
         for e in errors
@@ -570,6 +585,7 @@ class _Collected:
     documents: list[Document] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     incomplete: set[str] = field(default_factory=set)  # managed-by values not fully read
+    refused: set[str] = field(default_factory=set)  # refs of kinds the location may not bring
     fatal: IngestError | None = None
 
 
@@ -611,16 +627,22 @@ def _location_targets(doc: Document, root: str) -> tuple[list[str], list[IngestE
     return out, errors
 
 
-def _collect(key: str, reader: Reader) -> _Collected:
-    """Read every document reachable from ``key``, following Location entities (cycle-safe)."""
+def _collect(key: str, reader: Reader, gate: KindGate | None = None) -> _Collected:
+    """Read every document reachable from ``key``, following Location entities (cycle-safe).
+
+    ``gate`` refuses the kinds a source may not bring in (a refused Location is not followed).
+    """
     result = _Collected()
+    gate = gate or KindGate(key, trusted=True)
     root = location_root(key)
+    limits = Limits.from_settings()
     queue: deque[str] = deque()
     if not is_url(key) and Path(key).is_dir():
         files = [str(p) for p in iter_catalog_files(Path(key))]
         if not files:
             result.fatal = IngestError(key, "no catalog-info.yaml file found in this directory")
             return result
+        gate.descend(key, files)
         queue.extend(files)
     elif not is_url(key) and not Path(key).exists():
         result.fatal = IngestError(key, "file not found")
@@ -632,8 +654,11 @@ def _collect(key: str, reader: Reader) -> _Collected:
         source = queue.popleft()
         if not is_url(source):
             if Path(source).is_dir():
-                queue.extend(str(p) for p in iter_catalog_files(Path(source)))
+                files = [str(p) for p in iter_catalog_files(Path(source))]
+                gate.descend(source, files)
+                queue.extend(files)
                 continue
+            gate.alias(source, str(Path(source).resolve()))
             source = str(Path(source).resolve())
             try:  # a symlinked catalog-info.yaml in a scanned directory may point outside
                 resolve_target(source, source, root)
@@ -645,6 +670,8 @@ def _collect(key: str, reader: Reader) -> _Collected:
         visited.add(source)
         try:
             text = reader.read(source)
+            if too_large := file_too_large(text, limits):
+                raise ReadError(too_large)
         except ReadError as exc:
             error = IngestError(source, str(exc))
             if source == key:
@@ -653,15 +680,22 @@ def _collect(key: str, reader: Reader) -> _Collected:
             result.errors.append(error)
             result.incomplete.add(_managed_value(source))
             continue
-        docs, errors, complete = parse_documents(text, source)
+        docs, errors, complete = parse_documents(text, source, limits)
         result.errors.extend(errors)
         if not complete:
             result.incomplete.add(_managed_value(source))
         for doc in docs:
+            refusal = gate.refusal(doc, _ref_or_none(doc.body))
+            if refusal is not None:
+                result.errors.append(refusal)
+                if refusal.entity_ref:
+                    result.refused.add(refusal.entity_ref)
+                continue
             result.documents.append(doc)
             if isinstance(doc.body, dict) and doc.body.get("kind") == "Location":
                 targets, target_errors = _location_targets(doc, root)
                 result.errors.extend(target_errors)
+                gate.descend(source, targets)
                 queue.extend(targets)
     return result
 
@@ -701,14 +735,20 @@ def _prepare_all(
     return prepared, errors
 
 
-def _ingest_location(key: str, reader: Reader, actor: str, score: bool) -> ImportSummary:
+def _ingest_location(
+    key: str, reader: Reader, actor: str, score: bool, trusted: bool | None = None
+) -> ImportSummary:
     summary = ImportSummary()
     if len(key) > 1000:
         summary.errors.append(
             IngestError(key[:200] + "...", "location is longer than 1000 characters")
         )
         return summary
-    collected = _collect(key, reader)
+    if trusted is None:
+        with session_scope() as session:
+            trusted = is_trusted(session, key)
+    gate = KindGate(key, trusted=trusted)
+    collected = _collect(key, reader, gate)
     if collected.fatal is not None:
         # Nothing could be read: leave every stored entity of this location as it is.
         summary.errors.append(collected.fatal)
@@ -726,7 +766,7 @@ def _ingest_location(key: str, reader: Reader, actor: str, score: bool) -> Impor
             cache[target] = reader.read(target)
         return cache[target]
 
-    seen: set[str] = set()
+    seen: set[str] = set(collected.refused)  # removed below, not orphaned
     ready: list[Document] = []
     for doc in collected.documents:
         ref = _ref_or_none(doc.body)
@@ -750,21 +790,24 @@ def _ingest_location(key: str, reader: Reader, actor: str, score: bool) -> Impor
             )
             .all()
         )
-    for attempt in (1, 2, 3):
+    unwritable: dict[str, IngestError] = {}  # refs a bulk write refused, found by ``isolate``
+    for attempt in range(1, _ATTEMPTS + 1):
         prepared, run_errors = _prepare_all(ready, key, known)
+        for ref in unwritable:
+            prepared.pop(ref, None)
         run_errors = sorted(
             (
                 IngestError(
                     e.source, e.message, e.document, e.field, e.entity_ref, e.line, location_key=key
                 )
-                for e in [*errors, *run_errors]
+                for e in [*errors, *run_errors, *unwritable.values()]
             ),
             key=lambda e: (e.source, -1 if e.document is None else e.document),
         )
         try:
             with session_scope() as session:
                 conn = session.connection()
-                if conn.dialect.name == "postgresql":
+                if is_postgres(conn):
                     # One import per location at a time; a lost import is redone by the next
                     # refresh, so don't wait for the WAL flush either.
                     conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
@@ -779,9 +822,10 @@ def _ingest_location(key: str, reader: Reader, actor: str, score: bool) -> Impor
                     protected_sources=collected.incomplete,
                     score=score,
                 )
+                removed = remove_refused(conn, key, gate.root, collected.refused)
                 _replace_errors(conn, key, run_errors)
                 _touch_location(conn, key, "\n".join(map(str, run_errors[:20])) or None)
-                if counts.added or counts.updated or counts.orphaned:
+                if counts.added or counts.updated or counts.orphaned or removed:
                     # In the import's transaction: the row exists exactly when the change does.
                     record(
                         session,
@@ -794,18 +838,30 @@ def _ingest_location(key: str, reader: Reader, actor: str, score: bool) -> Impor
                             "unchanged": counts.unchanged,
                             "orphaned": counts.orphaned,
                             "errors": len(run_errors),
+                            **({"removed_refused": removed[:200]} if removed else {}),
                         },
                     )
             break
         except _Stale:
             known = {}  # changed under us: prepare everything fully
-        except IntegrityError:
-            # Another location's import inserted one of our refs meanwhile: read again,
-            # which turns the clash into a reported conflict.
-            if attempt == 3:
+        except Exception as exc:
+            if write_faults.is_clash(exc):
+                # Another location's import inserted one of our refs meanwhile: read again,
+                # which turns the clash into a reported conflict.
+                log.info("catalog import of %s clashed (attempt %d): %s", key, attempt, exc)
+                continue
+            if not write_faults.is_row_fault(exc) or unwritable:
                 raise
-    else:  # pragma: no cover - three clashes in a row
-        raise RuntimeError(f"catalog import of {key} did not settle")
+            log.warning("catalog import of %s: a row was refused (%s); isolating it", key, exc)
+            unwritable = _find_unwritable(key, list(prepared.values()))
+            if not unwritable:
+                raise
+    else:
+        summary.errors = [*errors, IngestError(key, _UNSETTLED, location_key=key)]
+        with session_scope() as session:
+            _replace_errors(session.connection(), key, summary.errors)
+            _touch_location(session.connection(), key, _UNSETTLED)
+        return summary
     errors = run_errors
     summary.added, summary.updated = counts.added, counts.updated
     summary.unchanged, summary.orphaned = counts.unchanged, counts.orphaned
@@ -813,14 +869,69 @@ def _ingest_location(key: str, reader: Reader, actor: str, score: bool) -> Impor
     return summary
 
 
+def remove_refused(conn: Connection, key: str, kinds: Kinds, refs: set[str]) -> list[str]:
+    """Delete the entities of ``key`` that its rules refuse (``refs``, or a kind outside
+    ``kinds``), relations included: an orphan would keep its memberOf and childOf relations,
+    and a Group stored before the rules would go on granting membership. Returns their refs."""
+    if kinds is None and not refs:
+        return []
+    rows = conn.execute(select(_E.c.uid, _E.c.ref, _E.c.kind).where(_E.c.location_key == key))
+    gone = [
+        (uid, ref)
+        for uid, ref, kind in rows
+        if ref in refs or (kinds is not None and kind not in kinds)
+    ]
+    for chunk in _chunks([uid for uid, _ in gone]):
+        _delete_entities(conn, chunk)
+    return sorted(ref for _, ref in gone)
+
+
+_ATTEMPTS = 4
+_UNSETTLED = (
+    f"import clashed with concurrent imports of the same entities {_ATTEMPTS} times; "
+    "nothing was changed, it is retried on the next refresh"
+)
+
+
+def _find_unwritable(key: str, items: list[Prepared]) -> dict[str, IngestError]:
+    """The items a bulk write refuses (each probed in a transaction rolled back), as errors."""
+    engine = get_engine()
+
+    def probe(group: Sequence[Prepared]) -> None:
+        with engine.connect() as conn:
+            try:
+                _write(conn, key, list(group), set(), [], missing="keep")
+            except Exception as exc:
+                if write_faults.is_clash(exc):
+                    return  # not this row's fault; the real write settles it
+                raise
+            finally:
+                conn.rollback()
+
+    found = write_faults.isolate([i for i in items if not i.quick], probe)
+    return {
+        item.ref: IngestError(
+            item.source,
+            f"entity {item.ref} could not be stored: {str(exc).splitlines()[0][:300]}",
+            item.document,
+            None,
+            item.ref,
+            location_key=key,
+        )
+        for item, exc in found
+    }
+
+
 def _touch_location(conn: Connection, key: str, error: str | None) -> None:
     conn.execute(
-        update(_LOC).where(_LOC.c.target == key).values(last_refresh_at=utcnow(), last_error=error)
+        update(_LOC)
+        .where(_LOC.c.target == key)
+        .values(last_refresh_at=utcnow(), last_error=write_faults.storable_text(error))
     )
 
 
 def import_locations(
-    targets: Sequence[str], *, actor: str = "cli", score: bool = True
+    targets: Sequence[str], *, actor: str = "cli", score: bool = True, trusted: bool | None = None
 ) -> ImportSummary:
     """Read files, directories and URLs (following Location entities) into the catalog.
 
@@ -829,6 +940,7 @@ def import_locations(
     With ``score`` the entities this pass added or changed get their scorecard score as they are
     written (lists and team pages would otherwise show none until the ``catalog-scores`` job
     ran); with several targets a second look settles owners that a later target brought.
+    ``trusted`` None looks each target up (``rules.is_trusted``); False applies catalog_rules.
     """
     started = utcnow()
     summary = ImportSummary()
@@ -836,7 +948,7 @@ def import_locations(
         for target in targets:
             key = normalise_target(target)
             log.info("catalog import of %s by %s", key, actor)
-            summary.merge(_ingest_location(key, reader, actor, score))
+            summary.merge(_ingest_location(key, reader, actor, score, trusted))
     fill_api_json()
     if score and len(targets) > 1 and (summary.added or summary.updated):
         with session_scope() as session:

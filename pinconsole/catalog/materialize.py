@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from pinconsole.catalog.serialize import item_sql, relations_agg_sql
-from pinconsole.db import get_engine
+from pinconsole.db import get_engine, is_postgres
 
 __all__ = ["fill_api_json"]
 
@@ -60,7 +60,7 @@ def fill_api_json(url: str | None = None) -> int:
     so both cores of a small server take part (a 27,500-entity import waited ~3 s on one).
     """
     engine = get_engine(url)
-    if engine.dialect.name != "postgresql":
+    if not is_postgres(engine):
         return 0
     with engine.connect() as conn:
         missing = int(conn.execute(_COUNT_MISSING).scalar() or 0)

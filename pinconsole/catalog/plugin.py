@@ -1,9 +1,11 @@
-"""The catalog feature as a plugin. The read side appends its pages and api_routers here."""
+"""The catalog feature as a plugin: the catalog, entity, team and user pages, the REST routes,
+the CLI group and the refresh, purge, materialise and scoring jobs."""
 
 from __future__ import annotations
 
 from pinconsole.catalog.api import router as catalog_api
 from pinconsole.catalog.cli import app as catalog_cli
+from pinconsole.catalog.locations import REGISTER
 from pinconsole.catalog.materialize import fill_api_json
 from pinconsole.catalog.scorecards import refresh_scores
 from pinconsole.plugins.base import Job, NavEntry, PageSpec, Plugin
@@ -17,17 +19,15 @@ def _refresh() -> None:
 
 
 def _pages() -> list[PageSpec]:
-    """The catalog UI; imported lazily so CLI processes load the plugin without Reflex pages."""
-    try:
-        from pinconsole.pages.catalog import catalog_errors_page, catalog_page
-        from pinconsole.pages.entity import entity_page
-        from pinconsole.pages.team import team_page, teams_page
-        from pinconsole.pages.user import user_page
-        from pinconsole.state.catalog import CatalogErrorsState, CatalogState
-        from pinconsole.state.entity import EntityState
-        from pinconsole.state.team import TeamsState, TeamState, UserState
-    except ImportError:  # reflex missing (a bare CLI install): no pages
-        return []
+    """The catalog UI; imported when the app is assembled, so the CLI loads no Reflex."""
+    from pinconsole.pages.catalog import catalog_errors_page, catalog_page
+    from pinconsole.pages.entity import entity_page
+    from pinconsole.pages.team import team_page, teams_page
+    from pinconsole.pages.user import user_page
+    from pinconsole.state.catalog import CatalogErrorsState, CatalogState
+    from pinconsole.state.entity import EntityState
+    from pinconsole.state.team import TeamsState, TeamState, UserState
+
     return [
         PageSpec(
             route="/catalog",
@@ -66,23 +66,31 @@ def _purge() -> None:
     purge_orphans()
 
 
-plugin = Plugin(
-    name="catalog",
-    description="Backstage-compatible software catalog",
-    pages=_pages(),
-    api_routers=[catalog_api],
-    entity_tabs=[],
-    cli={"catalog": catalog_cli},
-    jobs=[
-        Job(
-            name="catalog-refresh",
-            interval_seconds=lambda: get_settings().catalog_refresh_minutes * 60.0,
-            run=_refresh,
-            run_at_start=True,
-        ),
-        Job(name="catalog-orphan-purge", interval_seconds=3600.0, run=_purge),
-        # Imports and syncs fill what they emptied; this catches any other writer.
-        Job(name="catalog-api-json", interval_seconds=120.0, run=fill_api_json),
-        Job(name="catalog-scores", interval_seconds=600.0, run=refresh_scores, run_at_start=True),
-    ],
-)
+def plugin() -> Plugin:
+    return Plugin(
+        name="catalog",
+        description="Backstage-compatible software catalog",
+        pages=_pages,
+        api_routers=[catalog_api],
+        cli={"catalog": catalog_cli},
+        # Anyone signed in may register a URL location (as in Backstage); catalog_rules limit
+        # what it brings in.
+        open_actions=[REGISTER],
+        jobs=[
+            Job(
+                name="catalog-refresh",
+                interval_seconds=lambda: get_settings().catalog_refresh_minutes * 60.0,
+                run=_refresh,
+                run_at_start=True,
+            ),
+            Job(name="catalog-orphan-purge", interval_seconds=3600.0, run=_purge),
+            # Imports and syncs fill what they emptied; this catches any other writer.
+            Job(name="catalog-api-json", interval_seconds=120.0, run=fill_api_json),
+            Job(
+                name="catalog-scores",
+                interval_seconds=600.0,
+                run=refresh_scores,
+                run_at_start=True,
+            ),
+        ],
+    )

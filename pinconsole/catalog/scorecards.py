@@ -122,7 +122,7 @@ def definition_parses(definition: Any, api_type: str | None) -> bool:
                 if len(docs) != 1:
                     return False
                 doc = docs[0]
-        except (ValueError, yaml.YAMLError):
+        except (ValueError, RecursionError, yaml.YAMLError):  # RecursionError: deep JSON
             return False
     else:
         return False

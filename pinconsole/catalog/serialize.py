@@ -8,6 +8,7 @@ Backstage marks them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "item_sql",
     "project_fields",
     "relations_agg_sql",
+    "to_json",
 ]
 
 ORPHAN_ANNOTATION = "backstage.io/orphan"
@@ -52,6 +54,11 @@ def entity_to_api(
         for rtype, target in (relations or ())
     ]
     return out
+
+
+def to_json(data: Any) -> str:
+    """Compact JSON text as the API serves it (non-ASCII kept, other values as ``str``)."""
+    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False)
 
 
 def project_fields(item: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:

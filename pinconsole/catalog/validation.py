@@ -7,6 +7,7 @@ Rules follow Backstage's published schemas and FieldFormatEntityPolicy.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -35,10 +36,12 @@ KINDS = (
 )
 _KINDS_LOWER = {k.lower(): k for k in KINDS}
 
-_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_NAMESPACE = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*$")
-_TAG = re.compile(r"^[a-z0-9:+#]+(?:-[a-z0-9:+#]+)*$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Used with ``fullmatch`` only: ``$`` also matches before a final newline, and a name such as
+# "web\n" would then pass and break the bulk write (COPY lines) of its whole location.
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_NAMESPACE = re.compile(r"[a-z0-9]+(?:-+[a-z0-9]+)*")
+_TAG = re.compile(r"[a-z0-9:+#]+(?:-[a-z0-9:+#]+)*")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 # kind -> (required string fields, optional string fields, optional string-list fields,
 #          required list fields)
@@ -65,7 +68,7 @@ def _check_name(value: Any, path: FieldPath, what: str, out: list[Problem]) -> N
         out.append((path, f"{what} is required and must be a non-empty string"))
     elif len(value) > 63:
         out.append((path, f"{what} {value!r} is longer than 63 characters"))
-    elif not _NAME.match(value):
+    elif not _NAME.fullmatch(value):
         out.append(
             (
                 path,
@@ -81,9 +84,9 @@ def _check_key(key: Any, path: FieldPath, what: str, out: list[Problem]) -> None
         out.append((path, f"{what} keys must be non-empty strings"))
         return
     prefix, sep, name = key.rpartition("/")
-    if sep and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if sep and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
         out.append((path, f"{what} key {key!r} has an invalid prefix {prefix!r}"))
-    if not name or len(name) > 63 or not _NAME.match(name):
+    if not name or len(name) > 63 or not _NAME.fullmatch(name):
         out.append((path, f"{what} key {key!r} is invalid"))
 
 
@@ -93,7 +96,7 @@ def _check_metadata(meta: Any, out: list[Problem]) -> None:
         return
     _check_name(meta.get("name"), ("metadata", "name"), "name", out)
     ns = meta.get("namespace")
-    if ns is not None and (not isinstance(ns, str) or len(ns) > 63 or not _NAMESPACE.match(ns)):
+    if ns is not None and (not isinstance(ns, str) or len(ns) > 63 or not _NAMESPACE.fullmatch(ns)):
         out.append(
             (
                 ("metadata", "namespace"),
@@ -115,7 +118,7 @@ def _check_metadata(meta: Any, out: list[Problem]) -> None:
             _check_key(k, path, what, out)
             if not isinstance(v, str):
                 out.append((path, f"{what} values must be strings"))
-            elif key == "labels" and v and (len(v) > 63 or not _NAME.match(v)):
+            elif key == "labels" and v and (len(v) > 63 or not _NAME.fullmatch(v)):
                 out.append((path, f"label value {v!r} is invalid"))
     tags = meta.get("tags")
     if tags is not None:
@@ -123,7 +126,7 @@ def _check_metadata(meta: Any, out: list[Problem]) -> None:
             out.append((("metadata", "tags"), "tags must be a list of strings"))
         else:
             for i, tag in enumerate(tags):
-                if not isinstance(tag, str) or not tag or len(tag) > 63 or not _TAG.match(tag):
+                if not isinstance(tag, str) or not tag or len(tag) > 63 or not _TAG.fullmatch(tag):
                     out.append(
                         (
                             ("metadata", "tags", i),
@@ -233,3 +236,38 @@ def validate_entity(body: Any) -> list[Problem]:
     if kind is not None:
         _check_spec(kind, body.get("spec"), out)
     return out
+
+
+def _bad_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character, which PostgreSQL cannot store"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate (not valid Unicode)"
+    return None
+
+
+def unstorable_value(body: Any) -> Problem | None:
+    """The first value JSON or PostgreSQL cannot hold: .nan/.inf, NUL, lone surrogates.
+
+    Called only when the cheap whole-body check failed, to name the field at fault.
+    """
+    stack: list[tuple[FieldPath, Any]] = [((), body)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, f"{value} is not a number JSON can hold (.nan, .inf); write it as a string"
+        if isinstance(value, str) and (why := _bad_text(value)):
+            return path, f"text {value[:40]!r} {why}"
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(key, str) and (why := _bad_text(key)):
+                    return (*path, key), f"key {key[:40]!r} {why}"
+                if isinstance(key, float) and not math.isfinite(key):
+                    return (*path, str(key)), f"key {key} is not a number JSON can hold"
+                stack.append(((*path, str(key)), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+    return None

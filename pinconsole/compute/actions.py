@@ -1,18 +1,19 @@
 """What people do to workloads: scale, restart, pause/resume, edit PinScaler schedules.
 
 Each action passes ``tenancy.authorize_workload`` (owning team or admin; denials audited), checks
-its input, writes to the cluster carrying the resourceVersion the caller saw (or, for callers
-that send none, the one just read), and records an audit row with before/after. An object that
-moved on since the caller's resourceVersion (or a Kubernetes 409) becomes ``Conflict`` naming
-what the object holds now, and a 403 ``Forbidden``; in both cases nothing changed, and the
-attempt is audited with outcome ``error``.
+its input, records its intent in the audit outbox, writes to the cluster carrying the
+resourceVersion the caller saw (or, for callers that send none, the one just read), and records
+its outcome as an audit row with before/after (kept in the outbox while the database is down).
+A write the cluster did not answer in time is ``OutcomeUnknown`` ("check the workload"). An
+object that moved on since the caller's resourceVersion (or a Kubernetes 409) becomes
+``Conflict`` naming what the object holds now, and a 403 ``Forbidden``; in both cases nothing
+changed, and the attempt is audited with outcome ``error``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,16 +21,31 @@ from typing import Any
 from croniter import croniter
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-from pinconsole.access.audit import record
+from pinconsole.access import audit
 from pinconsole.access.principal import Principal
-from pinconsole.compute.cache import GROUP, VERSION
+from pinconsole.compute import kubeclient
 from pinconsole.compute.clusters import ClusterManager, get_manager
+from pinconsole.compute.constants import (
+    GROUP,
+    PINAPP_PLURAL,
+    PINSCALER_PLURAL,
+    RESTARTED_AT,
+    VERSION,
+)
+from pinconsole.compute.schedules import DURATION
 from pinconsole.compute.tenancy import authorize_workload
-from pinconsole.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
-
-RESTARTED_AT = "pinconsole.io/restartedAt"
-_DURATION = re.compile(r"^(?=.)([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
+from pinconsole.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    OutcomeUnknown,
+    Unavailable,
+)
+from pinconsole.settings import get_settings
 
 
 def _message(exc: ApiException) -> str:
@@ -73,6 +89,20 @@ class _Stale(Exception):
         self.current = current
 
 
+class _Lost(Exception):
+    """A 409 on a write carrying the version just read: someone wrote in between; read again."""
+
+
+def _unknown(label: str, exc: Exception) -> OutcomeUnknown:
+    read = get_settings().kubernetes_read_timeout_seconds
+    error = OutcomeUnknown(
+        f"{label}: the cluster did not answer within {read:g} s ({type(exc).__name__}); "
+        "whether the change was applied is unknown, check the workload before trying again"
+    )
+    error.detail = f"unknown: no answer within {read:g} s ({type(exc).__name__}: {exc})"[:2000]
+    return error
+
+
 def _write(
     principal: Principal,
     action: str,
@@ -87,15 +117,22 @@ def _write(
     scale: bool = False,
     check: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Authorize, check the input, read, patch with the resourceVersion, audit.
+    """Authorize, check the input, record the intent, read, patch with the resourceVersion,
+    record the outcome.
 
     ``change(obj)`` returns ``(patch, before, after)``. ``check`` raises ``Invalid`` for bad
     input; it runs after authorization (a denial is audited whatever the input) and before
     anything is sent, so it leaves no audit row: nothing was attempted, as everywhere else
     invalid input is refused (tokens, locations). What the cluster refuses (a 422 from the
     CRD's schema, a 409, a 403) was attempted and is audited with outcome ``error``.
+
+    No database transaction can hold a Kubernetes write, so the audit is two-phase
+    (``audit.intend`` before, ``audit.conclude`` after; see ``access/audit.py``): a write is
+    never made without a durable intent, and its row survives a database outage. A write that
+    got no answer in time is ``OutcomeUnknown`` (audited ``error``, detail ``unknown: ...``),
+    never retried: the client gives up on it and so does the API server (its ``timeout``).
     """
-    kind = "pinapp" if plural == "pinapps" else "pinscaler"
+    kind = "pinapp" if plural == PINAPP_PLURAL else "pinscaler"
     resource = authorize_workload(principal, action, cluster, namespace, name, kind)
     if check is not None:
         check()
@@ -104,66 +141,84 @@ def _write(
     what = f"{kind} {namespace}/{name}"
     label = f"{'PinApp' if kind == 'pinapp' else 'PinScaler'} {namespace}/{name}"
     now = _pinapp_now if kind == "pinapp" else _pinscaler_now
+    intent = audit.intend(actor=principal, action=action, target=resource.ref)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
     def read() -> dict[str, Any]:
         return api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+
+    def attempt() -> dict[str, Any]:
+        nonlocal before, after
+        current = read()
+        if resource_version and current["metadata"]["resourceVersion"] != resource_version:
+            raise _Stale(current)
+        patch, before, after = change(current)
+        rv = resource_version or current["metadata"]["resourceVersion"]
+        patch.setdefault("metadata", {})["resourceVersion"] = rv
+        write = (
+            api.patch_namespaced_custom_object_scale
+            if scale
+            else api.patch_namespaced_custom_object
+        )
+        try:
+            return write(GROUP, VERSION, namespace, plural, name, patch)
+        except ApiException as exc:
+            if exc.status == 504:  # the API server's own deadline: it may have been stored
+                raise _unknown(label, exc) from exc
+            if exc.status != 409:
+                raise
+            raise (_Stale(None) if resource_version else _Lost()) from exc
+        except Exception as exc:
+            if kubeclient.never_sent(exc):
+                raise
+            raise _unknown(label, exc) from exc
 
     # With the caller's resourceVersion (what a person saw before deciding) the write is
     # optimistic: if the object moved on since, it is a Conflict, never a retry that would
     # overwrite the other person's change. Without one (REST clients that send none, like
     # ``kubectl scale`` without --resource-version) it is client-go's RetryOnConflict: read,
     # change, write with the version just read, and on 409 read again, a few times.
-    attempts = 1 if resource_version else 4
+    on_conflict = Retrying(
+        retry=retry_if_exception_type(_Lost), stop=stop_after_attempt(4), reraise=True
+    )
     try:
-        for attempt in range(attempts):
-            current = read()
-            if resource_version and current["metadata"]["resourceVersion"] != resource_version:
-                raise _Stale(current)
-            patch, before, after = change(current)
-            rv = resource_version or current["metadata"]["resourceVersion"]
-            patch.setdefault("metadata", {})["resourceVersion"] = rv
-            try:
-                if scale:
-                    result = api.patch_namespaced_custom_object_scale(
-                        GROUP, VERSION, namespace, plural, name, patch
-                    )
-                else:
-                    result = api.patch_namespaced_custom_object(
-                        GROUP, VERSION, namespace, plural, name, patch
-                    )
-                break
-            except ApiException as exc:
-                if exc.status != 409:
-                    raise
-                if resource_version or attempt == attempts - 1:
-                    raise _Stale(None) from exc
-    except DomainError:
+        result = on_conflict(attempt)
+    except DomainError as exc:
+        if not isinstance(exc, OutcomeUnknown):  # input refused before anything was sent
+            audit.withdraw(intent)
+            raise
+        audit.conclude(intent, before=before, after=after, outcome="error", detail=exc.detail)
         raise
     except Exception as exc:
-        if isinstance(exc, _Stale):
-            seen = exc.current
-            if seen is None:
-                with contextlib.suppress(Exception):  # only for the message
-                    seen = read()
-            state = f" ({now(seen)})" if seen is not None else ""
-            since = "since you opened it" if resource_version else "while this was written"
-            error: DomainError = Conflict(
-                f"{label} was changed by someone else {since}{state}; nothing was changed. "
-                "Reload and try again."
-            )
-        else:
-            error = _translate(exc, what)
-        record(
-            None,
-            actor=principal,
-            action=action,
-            target=resource.ref,
-            outcome="error",
-            detail=f"{error.title}: {error.message}",
-        )
+        error = _error(exc, label, what, now, read, resource_version)
+        detail = f"{error.title}: {error.message}"
+        audit.conclude(intent, before=before, after=after, outcome="error", detail=detail)
         raise error from exc
-    record(None, actor=principal, action=action, target=resource.ref, before=before, after=after)
+    audit.conclude(intent, before=before, after=after)
     return result
+
+
+def _error(
+    exc: Exception,
+    label: str,
+    what: str,
+    now: Callable[[dict[str, Any]], str],
+    read: Callable[[], dict[str, Any]],
+    resource_version: str | None,
+) -> DomainError:
+    if isinstance(exc, _Stale | _Lost):
+        seen = exc.current if isinstance(exc, _Stale) else None
+        if seen is None:
+            with contextlib.suppress(Exception):  # only for the message
+                seen = read()
+        state = f" ({now(seen)})" if seen is not None else ""
+        since = "since you opened it" if resource_version else "while this was written"
+        return Conflict(
+            f"{label} was changed by someone else {since}{state}; nothing was changed. "
+            "Reload and try again."
+        )
+    return _translate(exc, what)
 
 
 def scale_pinapp(
@@ -192,7 +247,7 @@ def scale_pinapp(
         cluster,
         namespace,
         name,
-        "pinapps",
+        PINAPP_PLURAL,
         change,
         resource_version,
         manager,
@@ -228,7 +283,7 @@ def restart_pinapp(
         cluster,
         namespace,
         name,
-        "pinapps",
+        PINAPP_PLURAL,
         change,
         resource_version,
         manager,
@@ -251,9 +306,9 @@ def set_paused(
         old = bool((obj.get("spec") or {}).get("paused"))
         return {"spec": {"paused": paused}}, {"paused": old}, {"paused": paused}
 
-    action = "pinapp.pause" if paused else "pinapp.resume"
+    verb = "pinapp.pause" if paused else "pinapp.resume"
     return _write(
-        principal, action, cluster, namespace, name, "pinapps", change, resource_version, manager
+        principal, verb, cluster, namespace, name, PINAPP_PLURAL, change, resource_version, manager
     )
 
 
@@ -298,7 +353,7 @@ def scale_pinscaler(
         cluster,
         namespace,
         name,
-        "pinscalers",
+        PINSCALER_PLURAL,
         change,
         resource_version,
         manager,
@@ -316,7 +371,7 @@ def validate_schedules(schedules: list[dict[str, Any]], max_replicas: int | None
         if len(cron.split()) != 5 or not croniter.is_valid(cron):
             raise Invalid(f"{cron!r} is not a five-field cron expression", where=f"{where}.cron")
         duration = str(item.get("duration", "")).strip()
-        if not _DURATION.match(duration):
+        if not DURATION.match(duration):
             raise Invalid(
                 f"{duration!r} is not a duration like 10h or 1h30m", where=f"{where}.duration"
             )
@@ -368,7 +423,7 @@ def set_schedules(
         cluster,
         namespace,
         name,
-        "pinscalers",
+        PINSCALER_PLURAL,
         change,
         resource_version,
         manager,

@@ -6,22 +6,30 @@ are plain ``def`` so FastAPI runs the blocking Kubernetes client in its worker t
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from pinconsole.access.principal import Principal as AccessPrincipal
 from pinconsole.api.deps import current_principal
+from pinconsole.api.params import Offset
+from pinconsole.api.problems import problems
 from pinconsole.compute import actions, logs, queries
+from pinconsole.compute.cache import HEALTHS
 
 Principal = Annotated[AccessPrincipal, Depends(current_principal)]
 
 router = APIRouter(prefix="/workloads", tags=["workloads"])
+MAX_REPLICAS = 1000  # as compute.actions checks
+# A write can be refused (403), miss its object (404), meet a newer version (409) or get no
+# answer from the cluster in time (504).
+Health = Literal[HEALTHS]  # type: ignore[valid-type]
+WRITE = problems(400, 403, 404, 409, 504)
 
 
 class ScaleBody(BaseModel):
-    replicas: int = Field(ge=0, le=1000)
+    replicas: int = Field(ge=0, le=MAX_REPLICAS)
     resourceVersion: str | None = None
 
 
@@ -30,8 +38,8 @@ class Precondition(BaseModel):
 
 
 class ScalerBody(BaseModel):
-    minReplicas: int = Field(ge=0)
-    maxReplicas: int = Field(ge=1)
+    minReplicas: int = Field(ge=0, le=MAX_REPLICAS)
+    maxReplicas: int = Field(ge=1, le=MAX_REPLICAS)
     resourceVersion: str | None = None
 
 
@@ -39,7 +47,7 @@ class Schedule(BaseModel):
     name: str | None = None
     cron: str
     duration: str
-    minReplicas: int = Field(ge=0)
+    minReplicas: int = Field(ge=0, le=MAX_REPLICAS)
 
 
 class SchedulesBody(BaseModel):
@@ -47,16 +55,20 @@ class SchedulesBody(BaseModel):
     resourceVersion: str | None = None
 
 
-@router.get("", summary="PinApps across clusters, filtered and paged, with a health summary")
+@router.get(
+    "",
+    summary="PinApps across clusters, filtered and paged, with a health summary",
+    responses=problems(404),  # an unknown cluster
+)
 def list_workloads(
     _: Principal,
     cluster: str | None = None,
     namespace: str | None = None,
     team: str | None = None,
-    health: str | None = None,
+    health: Health | None = None,
     text: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     rows, total, summary = queries.list_pinapps(
         cluster, namespace, team, health, text, limit=limit, offset=offset
@@ -76,17 +88,29 @@ def clusters(_: Principal) -> list[dict[str, Any]]:
     return queries.cluster_statuses()
 
 
-@router.get("/{cluster}/{namespace}/{name}", summary="One PinApp: pods, events, scaler, YAML")
+@router.get(
+    "/{cluster}/{namespace}/{name}",
+    summary="One PinApp: pods, events, scaler, YAML",
+    responses=problems(404),
+)
 def get_workload(_: Principal, cluster: str, namespace: str, name: str) -> dict[str, Any]:
     return queries.get_pinapp(cluster, namespace, name)
 
 
-@router.get("/{cluster}/{namespace}/{name}/history", summary="Replicas, restarts, CPU, memory")
+@router.get(
+    "/{cluster}/{namespace}/{name}/history",
+    summary="Replicas, restarts, CPU, memory",
+    responses=problems(404),
+)
 def history(_: Principal, cluster: str, namespace: str, name: str) -> dict[str, Any]:
     return queries.pinapp_history(cluster, namespace, name)
 
 
-@router.get("/{cluster}/{namespace}/{name}/pods/{pod}/logs", summary="Last lines of a pod's log")
+@router.get(
+    "/{cluster}/{namespace}/{name}/pods/{pod}/logs",
+    summary="Last lines of a pod's log",
+    responses=problems(404),
+)
 def pod_logs(
     _: Principal,
     cluster: str,
@@ -106,7 +130,9 @@ def _result(obj: dict[str, Any]) -> dict[str, Any]:
     return {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion"), "object": obj}
 
 
-@router.post("/{cluster}/{namespace}/{name}/scale", summary="Set a PinApp's replicas")
+@router.post(
+    "/{cluster}/{namespace}/{name}/scale", summary="Set a PinApp's replicas", responses=WRITE
+)
 def scale(
     principal: Principal, cluster: str, namespace: str, name: str, body: ScaleBody
 ) -> dict[str, Any]:
@@ -122,7 +148,9 @@ def scale(
     )
 
 
-@router.post("/{cluster}/{namespace}/{name}/restart", summary="Roll a PinApp's pods")
+@router.post(
+    "/{cluster}/{namespace}/{name}/restart", summary="Roll a PinApp's pods", responses=WRITE
+)
 def restart(
     principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
 ) -> dict[str, Any]:
@@ -130,7 +158,7 @@ def restart(
     return _result(actions.restart_pinapp(principal, cluster, namespace, name, resource_version=rv))
 
 
-@router.post("/{cluster}/{namespace}/{name}/pause", summary="Pause a PinApp")
+@router.post("/{cluster}/{namespace}/{name}/pause", summary="Pause a PinApp", responses=WRITE)
 def pause(
     principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
 ) -> dict[str, Any]:
@@ -138,7 +166,7 @@ def pause(
     return _result(actions.pause_pinapp(principal, cluster, namespace, name, resource_version=rv))
 
 
-@router.post("/{cluster}/{namespace}/{name}/resume", summary="Resume a PinApp")
+@router.post("/{cluster}/{namespace}/{name}/resume", summary="Resume a PinApp", responses=WRITE)
 def resume(
     principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
 ) -> dict[str, Any]:
@@ -146,7 +174,11 @@ def resume(
     return _result(actions.resume_pinapp(principal, cluster, namespace, name, resource_version=rv))
 
 
-@router.post("/{cluster}/{namespace}/pinscalers/{name}/scale", summary="Set min/max replicas")
+@router.post(
+    "/{cluster}/{namespace}/pinscalers/{name}/scale",
+    summary="Set min/max replicas",
+    responses=WRITE,
+)
 def scale_scaler(
     principal: Principal, cluster: str, namespace: str, name: str, body: ScalerBody
 ) -> dict[str, Any]:
@@ -163,7 +195,11 @@ def scale_scaler(
     )
 
 
-@router.put("/{cluster}/{namespace}/pinscalers/{name}/schedules", summary="Replace schedules")
+@router.put(
+    "/{cluster}/{namespace}/pinscalers/{name}/schedules",
+    summary="Replace schedules",
+    responses=WRITE,
+)
 def put_schedules(
     principal: Principal, cluster: str, namespace: str, name: str, body: SchedulesBody
 ) -> dict[str, Any]:

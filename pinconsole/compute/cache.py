@@ -25,17 +25,23 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from kubernetes.watch.watch import iter_resp_lines
 from tenacity import RetryCallState, wait_exponential_jitter
+
+from pinconsole.compute.constants import (
+    GROUP,
+    KUBE_ID_LABEL,
+    PINAPP_LABEL,
+    PINAPP_PLURAL,
+    PINCONSOLE_ID_LABEL,
+    PINSCALER_PLURAL,
+    VERSION,
+)
+from pinconsole.compute.kubeclient import list_timeout, request_timeout
+from pinconsole.compute.watch import watch_events
 
 log = logging.getLogger(__name__)
 
-GROUP = "compute.pinconsole.io"
-VERSION = "v1alpha1"
-PINAPP_LABEL = "pinconsole.io/pinapp"
-KUBE_ID_LABEL = "backstage.io/kubernetes-id"
-PINCONSOLE_ID_LABEL = "pinconsole.io/kubernetes-id"
-KINDS = ("pinapps", "pinscalers", "pods", "events")
+KINDS = (PINAPP_PLURAL, PINSCALER_PLURAL, "pods", "events")
 HEALTHS = ("healthy", "degraded", "down", "paused")
 HISTORY_FIELDS = ("t", "desired", "ready", "restarts", "cpu_millicores", "memory_mib")
 
@@ -345,7 +351,7 @@ class ClusterCache:
         """Start a list or watch request for ``kind`` and return the raw urllib3 response."""
         api = self.api()
         kwargs["_preload_content"] = False
-        if kind in ("pinapps", "pinscalers"):
+        if kind in (PINAPP_PLURAL, PINSCALER_PLURAL):
             return client.CustomObjectsApi(api).list_cluster_custom_object(
                 GROUP, VERSION, kind, **kwargs
             )
@@ -396,7 +402,7 @@ class ClusterCache:
         state.failures = 0
 
     def _list(self, kind: str) -> None:
-        resp = self._call(kind, _request_timeout=(5, 120))
+        resp = self._call(kind, _request_timeout=list_timeout())
         try:
             data = json.loads(resp.data)
         finally:
@@ -420,20 +426,12 @@ class ClusterCache:
             resource_version=state.resource_version,
             timeout_seconds=self.watch_timeout,
             allow_watch_bookmarks=True,
-            _request_timeout=(5, self.watch_timeout + 30),
+            _request_timeout=request_timeout(self.watch_timeout + 30),
         )
         self._responses[kind] = resp
         self._recovered(kind)
         try:
-            for line in iter_resp_lines(resp):
-                if self._stop.is_set():
-                    return
-                if not line:
-                    continue
-                event = json.loads(line)
-                etype, obj = event.get("type"), event.get("object") or {}
-                if etype == "ERROR":
-                    raise ApiException(status=obj.get("code", 500), reason=obj.get("message"))
+            for etype, obj in watch_events(resp, self._stop.is_set):
                 rv = (obj.get("metadata") or {}).get("resourceVersion")
                 if etype != "BOOKMARK":
                     with self.lock:
@@ -454,12 +452,12 @@ class ClusterCache:
 
     # ---- store and indexes (called with the lock held) --------------------------------------
     def _replace_all(self, kind: str, items: list[dict[str, Any]]) -> None:
-        if kind == "pinapps":
+        if kind == PINAPP_PLURAL:
             self.pinapps.clear()
             self.rows.clear()
             self._by_kube_id.clear()
             self._order = None
-        elif kind == "pinscalers":
+        elif kind == PINSCALER_PLURAL:
             self.pinscalers.clear()
             self._scaler_by_target.clear()
         elif kind == "pods":
@@ -477,7 +475,7 @@ class ClusterCache:
         meta = obj.get("metadata") or {}
         key = (meta.get("namespace") or "", meta.get("name") or "")
         deleted = etype == "DELETED"
-        if kind == "pinapps":
+        if kind == PINAPP_PLURAL:
             old = self.pinapps.get(key)
             if old is not None:
                 self._index_kube_id(key, old, remove=True)
@@ -492,7 +490,7 @@ class ClusterCache:
             self._index_kube_id(key, obj)
             if refresh:
                 self._refresh_row(key)
-        elif kind == "pinscalers":
+        elif kind == PINSCALER_PLURAL:
             old = self.pinscalers.get(key)
             if old is not None:
                 target = ((old.get("spec") or {}).get("targetRef") or {}).get("name")
@@ -595,6 +593,11 @@ class ClusterCache:
         with self.lock:
             names: list[tuple[str, str, str]] = [(key[0], "PinApp", key[1])]
             names += [(key[0], "Pod", n) for n in pod_names]
+            # The PinScaler's own (the HPA it made, a schedule raising the minimum, a missing
+            # target) belong on the page of the PinApp it scales.
+            scaler = self._scaler_by_target.get(key)
+            if scaler:
+                names.append((key[0], "PinScaler", scaler))
             found = [
                 self.events[(key[0], ev)]
                 for okey in names
@@ -660,7 +663,7 @@ class ClusterCache:
                 "v1beta1",
                 "pods",
                 _preload_content=False,
-                _request_timeout=(5, 30),
+                _request_timeout=request_timeout(),
             )
         except ApiException as exc:
             if exc.status in (404, 503):

@@ -1,39 +1,45 @@
-"""The clusters PinCompute watches: one ``ClusterCache`` per configured cluster, plus the sandbox.
+"""The clusters PinCompute watches: one ``ClusterCache`` per configured cluster, plus an
+embedded one.
 
 Started once per backend process (the compute plugin's start-up job), never in CLI processes.
-The sandbox (``settings.sandbox_cluster`` on the embedded default) is a seeded emulator served on
-loopback from this process; it is reached through a kubeconfig like any other cluster, so the
-demo runs exactly the code production runs.
+An embedded cluster is one this process serves itself (the demo's sandbox, which the plugin
+passes in): it is reached through a kubeconfig like any other cluster, so the demo runs exactly
+the code production runs, and PinCompute knows nothing of the emulator behind it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from kubernetes import client, config
 
 from pinconsole.compute.cache import ClusterCache
+from pinconsole.compute.constants import PINAPP_PLURAL
+from pinconsole.compute.kubeclient import KubeClient
 from pinconsole.errors import NotFound, Unavailable
-from pinconsole.settings import DATA_DIR, ClusterSettings, Settings, get_settings
+from pinconsole.settings import ClusterSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-SANDBOX_NAME = "sandbox"
-ID_ANNOTATIONS = ("pinconsole.io/kubernetes-id", "backstage.io/kubernetes-id")
-NAMESPACE_ANNOTATION = "backstage.io/kubernetes-namespace"
-# When the catalog has no annotated services yet, the sandbox still shows something.
-FALLBACK_SERVICES = [
-    ("pins-api", "pins", "group:default/pins"),
-    ("pins-worker", "pins", "group:default/pins"),
-    ("boards-api", "boards", "group:default/boards"),
-    ("search-api", "search", "group:default/search"),
-    ("search-indexer", "search", "group:default/search"),
-    ("notifications", "growth", "group:default/growth"),
-]
+
+class EmbeddedCluster(Protocol):
+    """A cluster served from this process: named, reached by its kubeconfig (context ``name``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kubeconfig(self) -> Path: ...
+
+    def refresh(self) -> int:
+        """Catch up with the catalog (the start-up job runs again every minute)."""
+        ...
+
+    def stop(self) -> None: ...
 
 
 def api_factory(cluster: ClusterSettings) -> Callable[[], client.ApiClient]:
@@ -50,8 +56,10 @@ def api_factory(cluster: ClusterSettings) -> Callable[[], client.ApiClient]:
                 client_configuration=configuration,
                 persist_config=False,
             )
-        configuration.retries = 0  # the cache backs off itself and marks the cluster stale
-        return client.ApiClient(configuration)
+        # No retries: the cache backs off itself and marks the cluster stale, and a write is
+        # sent once (a retried write that timed out could apply twice, or late).
+        configuration.retries = 0
+        return KubeClient(configuration)
 
     return build
 
@@ -61,7 +69,7 @@ class ClusterManager:
 
     def __init__(self) -> None:
         self.caches: dict[str, ClusterCache] = {}
-        self.sandbox: Any = None  # pinconsole.compute.sandbox.Sandbox when embedded
+        self.embedded: EmbeddedCluster | None = None
         self._lock = threading.Lock()
         self.started = False
 
@@ -91,9 +99,9 @@ class ClusterManager:
         for cache in self.all():
             cache.stop()
         self.caches.clear()
-        if self.sandbox is not None:
-            self.sandbox.stop()
-            self.sandbox = None
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
         self.started = False
 
 
@@ -111,85 +119,38 @@ def set_manager(manager: ClusterManager) -> ClusterManager:
     return manager
 
 
-def demo_services(entities: Iterable[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
-    """``(kubernetes_id, namespace, owner)`` for catalog entities carrying a kubernetes id."""
-    found: list[tuple[str, str, str | None]] = []
-    for body in entities:
-        meta = body.get("metadata") or {}
-        annotations = meta.get("annotations") or {}
-        kube_id = next((annotations[a] for a in ID_ANNOTATIONS if annotations.get(a)), None)
-        if not kube_id:
-            continue
-        owner = (body.get("spec") or {}).get("owner")
-        team = str(owner).split("/")[-1].split(":")[-1] if owner else None
-        namespace = annotations.get(NAMESPACE_ANNOTATION) or team or "default"
-        found.append((kube_id, namespace, owner))
-    return found
-
-
-def _catalog_services() -> list[tuple[str, str, str | None]]:
-    try:
-        from sqlmodel import col, select
-
-        from pinconsole.db import session_scope
-        from pinconsole.models.catalog import Entity
-
-        with session_scope() as session:
-            bodies = session.exec(
-                select(Entity.body).where(col(Entity.kind).in_(["component", "resource"]))
-            ).all()
-        return demo_services(bodies)
-    except Exception:  # no catalog yet
-        log.debug("catalog not readable for sandbox seeding", exc_info=True)
-        return []
-
-
-def start_sandbox(directory: Path | None = None, *, chaos: bool = True) -> Any:
-    """Serve a seeded emulator on loopback and return the running ``Sandbox``."""
-    from pinconsole.compute.sandbox import Sandbox, seed_demo
-
-    sandbox = Sandbox(kubeconfig=(directory or DATA_DIR) / "sandbox-kubeconfig.yaml").start()
-    services = _catalog_services() or FALLBACK_SERVICES
-    sandbox.call(seed_demo, sandbox.emulator, services)
-    sandbox.run_loops(chaos_seconds=3.0 if chaos else None)
-    return sandbox
-
-
-def reseed_sandbox(manager: ClusterManager) -> int:
-    """Add PinApps for services that gained a kubernetes id since start (idempotent)."""
-    if manager.sandbox is None:
-        return 0
-    from pinconsole.compute.sandbox import seed_demo
-
-    services = _catalog_services()
-    return (
-        int(manager.sandbox.call(seed_demo, manager.sandbox.emulator, services)) if services else 0
-    )
-
-
 def start_clusters(
-    settings: Settings | None = None, manager: ClusterManager | None = None
+    settings: Settings | None = None,
+    manager: ClusterManager | None = None,
+    *,
+    embedded: Callable[[], EmbeddedCluster | None] | None = None,
 ) -> ClusterManager:
-    """Start a cache per configured cluster (and the sandbox); idempotent per process."""
+    """Start a cache per configured cluster (and the embedded one); idempotent per process.
+
+    ``embedded`` starts the cluster this process serves itself, or returns None when there is
+    none; a failure to start it is logged and the configured clusters start regardless.
+    """
     settings = settings or get_settings()
     manager = manager or get_manager()
     if manager.started:
-        reseed_sandbox(manager)
+        if manager.embedded is not None:
+            manager.embedded.refresh()
         return manager
     manager.started = True
     clusters = list(settings.clusters)
-    if settings.sandbox_cluster and settings.is_embedded:
+    if embedded is not None:
         try:
-            manager.sandbox = start_sandbox()
+            manager.embedded = embedded()
+        except Exception:
+            log.exception("the embedded cluster did not start")
+        if manager.embedded is not None:
             clusters.append(
                 ClusterSettings(
-                    name=SANDBOX_NAME,
-                    kubeconfig=str(manager.sandbox.kubeconfig),
-                    context=manager.sandbox.name,
+                    name=manager.embedded.name,
+                    kubeconfig=str(manager.embedded.kubeconfig),
+                    context=manager.embedded.name,
                 )
             )
-        except Exception:
-            log.exception("the sandbox cluster did not start")
     for cluster in clusters:
         manager.add(ClusterCache(name=cluster.name, api_factory=api_factory(cluster)))
     return manager
@@ -198,6 +159,6 @@ def start_clusters(
 def require_cluster(name: str, manager: ClusterManager | None = None) -> ClusterCache:
     """The cache of ``name``; ``Unavailable`` when it never synced (pages show a callout)."""
     cache = (manager or get_manager()).get(name)
-    if not cache.synced["pinapps"].is_set() and cache.stale:
+    if not cache.synced[PINAPP_PLURAL].is_set() and cache.stale:
         raise Unavailable(f"cluster {name} is unreachable: {cache.status()['error']}")
     return cache

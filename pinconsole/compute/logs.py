@@ -11,6 +11,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
 from pinconsole.compute.clusters import ClusterManager, get_manager
+from pinconsole.compute.kubeclient import request_timeout
 from pinconsole.errors import Invalid, NotFound, Unavailable
 
 MAX_LINES = 5000
@@ -68,7 +69,11 @@ def pod_logs(
     cache = (manager or get_manager()).get(cluster)
     container = container or _first_container(cache, namespace, pod)
     core = client.CoreV1Api(cache.api())
-    kwargs = {"tail_lines": tail_lines, "_preload_content": False, "_request_timeout": (5, 30)}
+    kwargs = {
+        "tail_lines": tail_lines,
+        "_preload_content": False,
+        "_request_timeout": request_timeout(),
+    }
     if container:
         kwargs["container"] = container
     try:
@@ -141,7 +146,7 @@ def follow_pod_logs(
         "follow": True,
         "tail_lines": tail_lines,
         "_preload_content": False,
-        "_request_timeout": (5, 3600),
+        "_request_timeout": request_timeout(3600),
     }
     if container:
         kwargs["container"] = container

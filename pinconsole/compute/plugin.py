@@ -3,85 +3,113 @@ start-up job that starts the cluster caches (and the sandbox) in the backend pro
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
+from pinconsole.compute.api import router
+from pinconsole.compute.cli import app as controller_cli
+from pinconsole.compute.clusters import EmbeddedCluster, start_clusters
+from pinconsole.compute.queries import has_kubernetes_annotations
 from pinconsole.plugins.base import EntityTab, Job, NavEntry, PageSpec, Plugin
 
 
 def _start_clusters() -> None:
-    # Runs in the backend's job scheduler, never in CLI processes (they do not run jobs).
-    from pinconsole.compute.clusters import start_clusters
+    # Runs in the backend's job scheduler, never in CLI processes (they do not run jobs). The
+    # demo's sandbox is wired in here, at the seam: the domain never imports the emulator.
+    from pinconsole.sandbox.embedded import embedded_cluster
 
-    start_clusters()
-
-
-def _workloads_page() -> Any:
-    from pinconsole.pages.workloads import workloads_page
-
-    return workloads_page()
+    start_clusters(embedded=lambda: with_controller(embedded_cluster()))
 
 
-def _pinapp_page() -> Any:
+class ControlledCluster:
+    """An embedded cluster with PinCompute's controller running against it in this process:
+    nothing else reconciles the demo's sandbox (production runs ``pinconsole controller``)."""
+
+    def __init__(self, cluster: EmbeddedCluster) -> None:
+        from pinconsole.compute.clusters import api_factory
+        from pinconsole.compute.controller import Controller
+        from pinconsole.settings import ClusterSettings
+
+        self.cluster = cluster
+        settings = ClusterSettings(
+            name=cluster.name, kubeconfig=str(cluster.kubeconfig), context=cluster.name
+        )
+        self.controller = Controller([(cluster.name, api_factory(settings))]).start()
+
+    @property
+    def name(self) -> str:
+        return self.cluster.name
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.cluster.kubeconfig
+
+    def refresh(self) -> int:
+        return self.cluster.refresh()
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.cluster.stop()
+
+
+def with_controller(cluster: EmbeddedCluster | None) -> ControlledCluster | None:
+    return ControlledCluster(cluster) if cluster is not None else None
+
+
+def _pages() -> list[PageSpec]:
+    # Pages and states are imported when the app is assembled, not when the plugin is loaded.
     from pinconsole.pages.pinapp import pinapp_page
+    from pinconsole.pages.workloads import workloads_page
+    from pinconsole.state.workloads import PinAppState, WorkloadsState
 
-    return pinapp_page()
+    return [
+        PageSpec(
+            route="/workloads",
+            title="Workloads",
+            component=workloads_page,
+            on_load=WorkloadsState.load,
+            nav=NavEntry("Workloads", "server", section="Operate", order=10),
+        ),
+        PageSpec(
+            route="/workloads/[cluster]/[namespace]/[name]",
+            title="PinApp",
+            component=pinapp_page,
+            on_load=PinAppState.load,
+        ),
+    ]
 
 
-def _workloads_tab() -> Any:
+def _entity_tabs() -> list[EntityTab]:
     from pinconsole.pages.workloads import entity_workloads_tab
+    from pinconsole.state.workloads import EntityWorkloadsState
 
-    return entity_workloads_tab()
+    return [
+        EntityTab(
+            id="workloads",
+            label="Workloads",
+            predicate=has_kubernetes_annotations,
+            component=entity_workloads_tab,
+            order=40,
+            on_load=EntityWorkloadsState.load,
+        )
+    ]
 
 
-def _has_kubernetes(entity_body: Any) -> bool:
-    from pinconsole.compute.queries import has_kubernetes_annotations
-
-    return has_kubernetes_annotations(entity_body)
-
-
-def _build() -> Plugin:
-    # States are imported here, not at module top: the CLI loads plugins without Reflex pages.
-    from pinconsole.compute.api import router
-    from pinconsole.state.workloads import EntityWorkloadsState, PinAppState, WorkloadsState
-
+def plugin() -> Plugin:
     return Plugin(
         name="compute",
         description="PinCompute: PinApps and PinScalers across clusters, live charts, actions",
-        pages=[
-            PageSpec(
-                route="/workloads",
-                title="Workloads",
-                component=_workloads_page,
-                on_load=WorkloadsState.load,
-                nav=NavEntry("Workloads", "server", section="Operate", order=10),
-            ),
-            PageSpec(
-                route="/workloads/[cluster]/[namespace]/[name]",
-                title="PinApp",
-                component=_pinapp_page,
-                on_load=PinAppState.load,
-            ),
-        ],
-        entity_tabs=[
-            EntityTab(
-                id="workloads",
-                label="Workloads",
-                predicate=_has_kubernetes,
-                component=_workloads_tab,
-                order=40,
-                on_load=EntityWorkloadsState.load,
-            )
-        ],
+        pages=_pages,
+        entity_tabs=_entity_tabs,
         api_routers=[router],
+        cli={"controller": controller_cli},
         jobs=[
             Job(
                 name="compute-clusters",
                 interval_seconds=60.0,
                 run=_start_clusters,
                 run_at_start=True,
+                # The caches live in each process: every worker's pages read their own.
+                every_host=True,
             )
         ],
     )
-
-
-plugin = _build

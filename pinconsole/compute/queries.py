@@ -10,12 +10,10 @@ import yaml
 from pinconsole.compute import tenancy
 from pinconsole.compute.cache import HEALTHS
 from pinconsole.compute.clusters import ClusterManager, get_manager, require_cluster
+from pinconsole.compute.constants import ID_ANNOTATIONS, NAMESPACE_ANNOTATION, SELECTOR_ANNOTATION
 from pinconsole.compute.selectors import matches, parse_selector
 from pinconsole.errors import Invalid, NotFound
 
-ID_ANNOTATIONS = ("pinconsole.io/kubernetes-id", "backstage.io/kubernetes-id")
-SELECTOR_ANNOTATION = "backstage.io/kubernetes-label-selector"
-NAMESPACE_ANNOTATION = "backstage.io/kubernetes-namespace"
 KUBERNETES_ANNOTATIONS = (*ID_ANNOTATIONS, SELECTOR_ANNOTATION)
 
 

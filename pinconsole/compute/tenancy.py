@@ -8,60 +8,52 @@ Denials are audited by ``access.authorize``.
 
 from __future__ import annotations
 
-import threading
-import time
+from sqlalchemy import exc as sa_exc
 
-from sqlmodel import col, select
-
+from pinconsole import cache
 from pinconsole.access.policy import Resource, authorize, is_allowed
 from pinconsole.access.principal import Principal, group_ref
-from pinconsole.db import session_scope
-from pinconsole.models.catalog import Entity
+from pinconsole.catalog.annotations import annotated_entities
+from pinconsole.compute.constants import NAMESPACES_ANNOTATION
+from pinconsole.errors import Unavailable
 from pinconsole.settings import get_settings
 
-NAMESPACES_ANNOTATION = "pinconsole.io/namespaces"
-_TTL_SECONDS = 30.0
-_lock = threading.Lock()
-_cached: tuple[float, dict[str, frozenset[str]]] | None = None
+# What the database raises when it cannot be reached (the ORM wraps the driver's errors).
+_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
-def _from_groups() -> dict[str, set[str]]:
-    owners: dict[str, set[str]] = {}
-    with session_scope() as session:
-        groups = session.exec(select(Entity).where(col(Entity.kind) == "group")).all()
-        for group in groups:
-            annotations = (group.body.get("metadata") or {}).get("annotations") or {}
-            for ns in str(annotations.get(NAMESPACES_ANNOTATION, "")).split(","):
-                if ns.strip():
-                    owners.setdefault(ns.strip(), set()).add(group.ref.lower())
-    return owners
-
-
-def namespace_owners() -> dict[str, frozenset[str]]:
-    """namespace -> owning group refs (settings first, then Group annotations), cached 30 s."""
-    global _cached
-    with _lock:
-        if _cached is not None and time.monotonic() - _cached[0] < _TTL_SECONDS:
-            return _cached[1]
+def _configured() -> dict[str, set[str]]:
     owners: dict[str, set[str]] = {}
     for ns, group in get_settings().namespace_owners.items():
         owners.setdefault(ns, set()).add(group_ref(group))
+    return owners
+
+
+def _owners() -> dict[str, frozenset[str]]:
+    owners = _configured()
+    for group in annotated_entities(["group"], [NAMESPACES_ANNOTATION]):
+        for ns in group.annotations[NAMESPACES_ANNOTATION].split(","):
+            if ns.strip():
+                owners.setdefault(ns.strip(), set()).add(group.ref.lower())
+    return {ns: frozenset(groups) for ns, groups in owners.items()}
+
+
+def namespace_owners() -> dict[str, frozenset[str]]:
+    """namespace -> owning group refs (``settings.namespace_owners`` and Group annotations).
+
+    Cached until the catalog changes (``pinconsole.cache``; nothing changes it while the database
+    is down, so a cached answer still holds). A read that fails is ``Unavailable``, never
+    "settings alone": a missing owner would hide a team's buttons and deny (and audit as
+    denied) what the team may do.
+    """
+    configured = tuple(sorted(get_settings().namespace_owners.items()))  # settings may change
     try:
-        for ns, groups in _from_groups().items():
-            owners.setdefault(ns, set()).update(groups)
-    except Exception:  # no catalog tables yet (fresh install): settings alone decide
-        pass
-    result = {ns: frozenset(groups) for ns, groups in owners.items()}
-    with _lock:
-        _cached = (time.monotonic(), result)
-    return result
-
-
-def clear_cache() -> None:
-    """Forget cached owners (tests, and after a catalog or settings change)."""
-    global _cached
-    with _lock:
-        _cached = None
+        return cache.cached("compute.namespace_owners", configured, _owners)
+    except _OUTAGES as exc:
+        raise Unavailable(
+            "the catalog cannot be read, so who owns which namespace is unknown; try again shortly",
+            where="namespace owners",
+        ) from exc
 
 
 def owners_of(namespace: str) -> frozenset[str]:
@@ -79,11 +71,31 @@ def workload_resource(cluster: str, namespace: str, name: str, kind: str = "pina
     return Resource(kind, f"{kind}:{cluster}/{namespace}/{name}", owners_of(namespace))
 
 
+def _decidable(
+    principal: Principal, action: str, cluster: str, namespace: str, name: str, kind: str
+) -> Resource:
+    """The workload's Resource, or while the catalog cannot be read the one settings describe
+    if that already allows ``action`` (annotations only add owners); else ``Unavailable``, as a
+    denial could be wrong."""
+    try:
+        return workload_resource(cluster, namespace, name, kind)
+    except Unavailable:
+        configured = frozenset(_configured().get(namespace, ()))
+        resource = Resource(kind, f"{kind}:{cluster}/{namespace}/{name}", configured)
+        if is_allowed(principal, action, resource):
+            return resource
+        raise
+
+
 def authorize_workload(
     principal: Principal, action: str, cluster: str, namespace: str, name: str, kind: str = "pinapp"
 ) -> Resource:
-    """Raise ``Forbidden`` (and audit the denial) unless ``principal`` may act in the namespace."""
-    resource = workload_resource(cluster, namespace, name, kind)
+    """Raise ``Forbidden`` (and audit the denial) unless ``principal`` may act in the namespace.
+
+    During a catalog outage an action that settings (or admin rights) allow goes ahead; any other
+    is ``Unavailable``, not ``Forbidden``: whether a Group annotation allows it is unknown.
+    """
+    resource = _decidable(principal, action, cluster, namespace, name, kind)
     authorize(principal, action, resource)
     return resource
 
@@ -91,5 +103,6 @@ def authorize_workload(
 def can_act(
     principal: Principal, cluster: str, namespace: str, action: str = "pinapp.scale"
 ) -> bool:
-    """For showing or hiding action buttons; no audit."""
-    return is_allowed(principal, action, workload_resource(cluster, namespace, "*"))
+    """For showing or hiding action buttons; no audit. ``Unavailable`` as ``authorize_workload``."""
+    resource = _decidable(principal, action, cluster, namespace, "*", "pinapp")
+    return is_allowed(principal, action, resource)

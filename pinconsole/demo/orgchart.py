@@ -12,11 +12,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from pinconsole.compute.constants import KUBE_ID_ANNOTATION, NAMESPACES_ANNOTATION
+
 API_VERSION = "backstage.io/v1alpha1"
 ORG = "northwind"
 ORG_TITLE = "Northwind Labs"
 EMAIL_DOMAIN = "northwind.example"
-KUBERNETES_ID = "backstage.io/kubernetes-id"
 
 # department -> (title, domain, teams as (name, title, system names))
 DEPARTMENTS: dict[str, tuple[str, str, list[tuple[str, str, list[str]]]]] = {
@@ -338,7 +339,7 @@ def generate_org(seed: int = 20261128, users: int = 300) -> DemoOrg:
                 title=team_title,
                 description=f"{team_title} team in {DEPARTMENTS[dept][0]}",
                 # PinCompute tenancy: the team owns its sandbox namespace (compute/tenancy.py).
-                annotations={"pinconsole.io/namespaces": team},
+                annotations={NAMESPACES_ANNOTATION: team},
             )
         )
 
@@ -408,7 +409,7 @@ def generate_org(seed: int = 20261128, users: int = 300) -> DemoOrg:
                 "backstage.io/techdocs-ref": "dir:.",
             }
             if kube_budget > 0 and lifecycle == "production" and n < 2:
-                annotations[KUBERNETES_ID] = name
+                annotations[KUBE_ID_ANNOTATION] = name
                 kube_budget -= 1
             links = []
             if rng.random() < 0.65:
@@ -565,9 +566,9 @@ def kubernetes_services(org: DemoOrg | None = None) -> list[dict[str, str]]:
             "name": c["metadata"]["name"],
             "owner": c["spec"]["owner"],
             "system": c["spec"].get("system", ""),
-            "kubernetes_id": c["metadata"]["annotations"][KUBERNETES_ID],
+            "kubernetes_id": c["metadata"]["annotations"][KUBE_ID_ANNOTATION],
             "language": c["metadata"]["tags"][0],
         }
         for c in org.components
-        if KUBERNETES_ID in (c["metadata"].get("annotations") or {})
+        if KUBE_ID_ANNOTATION in (c["metadata"].get("annotations") or {})
     ]

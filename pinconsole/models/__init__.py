@@ -1,6 +1,6 @@
 """SQLModel tables, a module per domain. Importing this package registers every table."""
 
-from pinconsole.models.access import ApiToken, AuditEvent
+from pinconsole.models.access import ApiToken, AuditEvent, SessionRevocation
 from pinconsole.models.catalog import (
     CatalogError,
     Entity,
@@ -21,4 +21,5 @@ __all__ = [
     "Location",
     "OrgSyncRun",
     "Relation",
+    "SessionRevocation",
 ]

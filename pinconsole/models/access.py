@@ -1,4 +1,4 @@
-"""API tokens and the audit log."""
+"""API tokens, session revocations and the audit log."""
 
 from __future__ import annotations
 
@@ -23,8 +23,19 @@ class ApiToken(SQLModel, table=True):
     is_admin: bool = False
     description: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(description="refused from this moment on")
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class SessionRevocation(SQLModel, table=True):
+    """A user's UI sessions signed before ``not_before`` are void (an admin revoked them)."""
+
+    __tablename__ = "session_revocation"
+
+    user: str = Field(primary_key=True, max_length=255, description="lower-case user name")
+    not_before: datetime
+    revoked_by: str = Field(default="", max_length=255)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -42,3 +53,5 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     detail: str = ""
+    # Set by the writer; unique so that a row drained from the audit outbox lands exactly once.
+    uid: str | None = Field(default=None, max_length=32, unique=True, index=True)

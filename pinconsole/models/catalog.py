@@ -100,6 +100,11 @@ class Location(SQLModel, table=True):
     target: str = Field(unique=True, max_length=1000)
     type: str = Field(default="url", max_length=20, description="file | url")
     registered_by: str = Field(default="settings", max_length=255)
+    trusted: bool = Field(
+        default=False,
+        description="registered by an administrator (or the CLI): may bring in any kind; "
+        "otherwise settings.catalog_rules decide",
+    )
     last_refresh_at: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from pinconsole.api.deps import admin_principal
+from pinconsole.api.params import Offset
+from pinconsole.api.problems import problems
 from pinconsole.models._types import utcnow
 
 router = APIRouter(prefix="/org", tags=["org"])
@@ -36,8 +39,15 @@ class SyncPage(BaseModel):
     items: list[SyncRun]
 
 
-@router.get("/syncs", response_model=SyncPage, summary="Org sync history, newest first")
-def list_syncs(limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0)) -> SyncPage:
+@router.get(
+    "/syncs",
+    response_model=SyncPage,
+    summary="Org sync history, newest first (administrators)",
+    # Error texts name directory hosts and bind DNs; the UI's sync page is for admins too.
+    dependencies=[Depends(admin_principal)],
+    responses=problems(403),
+)
+def list_syncs(limit: int = Query(20, ge=1, le=200), offset: Offset = 0) -> SyncPage:
     from pinconsole.org.sync import list_runs
 
     rows, total = list_runs(limit, offset)

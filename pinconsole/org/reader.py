@@ -41,7 +41,7 @@ LDAP_NAME_ANNOTATION = "pinconsole.io/ldap-name"  # the raw name when it had to 
 
 PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
 _SCOPES = {"base": ldap3.BASE, "one": ldap3.LEVEL, "sub": ldap3.SUBTREE}
-_NAME_OK = re.compile(r"^([A-Za-z0-9]+[-_.])*[A-Za-z0-9]+$")
+_NAME_OK = re.compile(r"([A-Za-z0-9]+[-_.])*[A-Za-z0-9]+")  # fullmatch: "$" allows a final \n
 _RANGE = re.compile(
     r"^(?P<attr>[^;]+)(?P<opts>(?:;(?!range=)[^;]+)*);range=(?P<lo>\d+)-(?P<hi>\d+|\*)$", re.I
 )
@@ -151,7 +151,7 @@ def entity_name(raw: str) -> str:
     """A valid Backstage metadata.name (63 chars of [A-Za-z0-9] joined by - _ .) from any text.
 
     Accents are dropped (José -> Jose) so non-ASCII directory names stay readable."""
-    if len(raw) <= 63 and _NAME_OK.match(raw):
+    if len(raw) <= 63 and _NAME_OK.fullmatch(raw):
         return raw
     ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", ascii_text)

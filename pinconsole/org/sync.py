@@ -29,11 +29,12 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 from sqlalchemy import event, func, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from pinconsole.db import get_engine, is_postgres, session_scope
 from pinconsole.errors import Conflict, DomainError, Invalid
+from pinconsole.leases import lease_key, lock_file
 from pinconsole.models import Entity, OrgSyncRun
 from pinconsole.models._types import utcnow
 from pinconsole.org.config import LdapProviderConfig, load_config
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 SYNC_ACTION = "org.sync"
 # A fixed 63-bit key for pg_try_advisory_xact_lock, derived from a readable name.
-LOCK_KEY = int.from_bytes(hashlib.sha256(b"pinconsole.org.sync").digest()[:8], "big") >> 1
+LOCK_KEY = lease_key("pinconsole.org.sync")
 # Tables whose writes are bookkeeping, not catalog changes (excluded from the row-write count).
 _BOOKKEEPING = ("org_sync_run", "audit_event")
 # Bump when the entities built here change shape, so the next sync applies in full.
@@ -67,16 +68,6 @@ def provider_key(provider_id: str, kind: str) -> str:
 # --- locks ---------------------------------------------------------------------------------------
 
 
-def _lock_file(url: str) -> Path:
-    parsed = make_url(url)
-    db = parsed.database
-    if db and db != ":memory:":
-        return Path(db).with_name(Path(db).name + ".org-sync.lock")
-    from pinconsole.settings import DATA_DIR
-
-    return DATA_DIR / "org-sync.lock"
-
-
 @contextlib.contextmanager
 def sync_lock(session: Session) -> Iterator[None]:
     """Hold the one-sync-at-a-time lock for the life of ``session``'s transaction.
@@ -91,7 +82,7 @@ def sync_lock(session: Session) -> Iterator[None]:
             raise Conflict("another org sync is running")
         yield  # released when the transaction ends
         return
-    lock = FileLock(str(_lock_file(url)), timeout=0)
+    lock = FileLock(str(lock_file(url, "org-sync")), timeout=0)
     try:
         lock.acquire()
     except Timeout as exc:
@@ -209,6 +200,7 @@ class _Totals:
     groups: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
     before: dict[str, int] = field(default_factory=lambda: {"users": 0, "groups": 0})
     warnings: list[str] = field(default_factory=list)
+    removed_users: list[str] = field(default_factory=list)
 
 
 def _apply(session: Session, snapshots: list[OrgSnapshot]) -> _Totals:
@@ -223,6 +215,8 @@ def _apply(session: Session, snapshots: list[OrgSnapshot]) -> _Totals:
             bucket["updated"] += result.updated
             bucket["removed"] += result.removed
             totals.before[kind] += result.unchanged + result.updated + result.removed
+            if kind == "users":
+                totals.removed_users.extend(r.rsplit("/", 1)[-1] for r in result.removed_refs)
             for err in result.errors[:20]:
                 totals.warnings.append(f"{kind}: {err}")
             if len(result.errors) > 20:
@@ -347,6 +341,8 @@ def sync_org(
                             if not force:
                                 _guard(totals, settings.org_max_removal_share)
                             run.mode = "full"
+                        # After the removal guard: a refused sync revokes nothing.
+                        _revoke_tokens(session, totals.removed_users, triggered_by)
                         run.snapshot_digest = digest
                         run.catalog_fingerprint = catalog_fingerprint(session, ids)
                         _audit(session, run, totals, triggered_by, force)
@@ -383,6 +379,14 @@ def sync_org(
         time.monotonic() - started,
     )
     return run
+
+
+def _revoke_tokens(session: Session, users: list[str], actor: str) -> None:
+    from pinconsole.access.tokens import revoke_tokens_of
+
+    revoked = revoke_tokens_of(session, users, actor=actor)
+    if revoked:
+        log.info("org sync: revoked %d API tokens of %d removed users", revoked, len(users))
 
 
 def _audit(session: Session, run: OrgSyncRun, totals: _Totals, actor: str, force: bool) -> None:

@@ -268,7 +268,7 @@ def _recent_activity() -> rx.Component:
 
 
 def _plugin_modules() -> list[rx.Component]:
-    return [fn() for p in get_registry().plugins.values() for fn in p.home_modules]
+    return [build() for build in get_registry().home_modules]
 
 
 def home_page() -> rx.Component:

@@ -318,6 +318,15 @@ def forbidden() -> rx.Component:
     )
 
 
+def outage_banner() -> rx.Component:
+    """Over every page while the database or Redis was unavailable at the last try (the state's
+    ``outage``, lowered by the next call that works); a lost websocket is Reflex's own toast."""
+    return rx.cond(
+        AppState.outage != "",
+        c.callout(AppState.outage, "warning", title="PinConsole cannot reach its data"),
+    )
+
+
 def _page_header(page: PageSpec, pages: list[PageSpec]) -> rx.Component | None:
     if page.route == "/":
         return None
@@ -341,7 +350,7 @@ def shell(page: PageSpec) -> Callable[[], rx.Component]:
         if page.admin_only:
             body = rx.cond(AppState.is_admin, body, forbidden())
         header = _page_header(page, pages)
-        content = [header, body] if header is not None else [body]
+        content = [outage_banner(), *([header] if header is not None else []), body]
         return rx.box(
             rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
             _sidebar(active),

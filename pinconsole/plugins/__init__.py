@@ -1,6 +1,24 @@
 """The Plugin API: what a feature contributes, and the registry that collects them."""
 
-from pinconsole.plugins.base import EntityTab, Job, NavEntry, PageSpec, Plugin
+from pinconsole.plugins.base import (
+    Authenticator,
+    EntityTab,
+    HealthCheck,
+    Job,
+    NavEntry,
+    PageSpec,
+    Plugin,
+)
 from pinconsole.plugins.registry import Registry, get_registry
 
-__all__ = ["EntityTab", "Job", "NavEntry", "PageSpec", "Plugin", "Registry", "get_registry"]
+__all__ = [
+    "Authenticator",
+    "EntityTab",
+    "HealthCheck",
+    "Job",
+    "NavEntry",
+    "PageSpec",
+    "Plugin",
+    "Registry",
+    "get_registry",
+]

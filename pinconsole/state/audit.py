@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -12,10 +11,12 @@ import reflex as rx
 from pinconsole.access.audit import AuditFilter, list_audit
 from pinconsole.models import AuditEvent
 from pinconsole.state.base import AppState
+from pinconsole.state.guard import guarded
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+VIEW = "admin.audit.view"  # what a non-administrator is refused (and audited for)
 FILTER_KEYS = ("actor", "action", "target", "outcome")
 
 
@@ -86,13 +87,13 @@ class AuditState(AppState):
             actor=self.actor, action=self.action, target=self.target, outcome=self.outcome
         )
         try:
-            events, total = await asyncio.to_thread(
+            events, total = await self._run(
                 list_audit, flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
             )
             if events == [] and total and self.page:
                 # The page ran past the end (rows were filtered away): go to the last page.
                 self.page = max(0, (total - 1) // PAGE_SIZE)
-                events, total = await asyncio.to_thread(
+                events, total = await self._run(
                     list_audit, flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
                 )
         except Exception as exc:  # shown on the page; the table must not look merely empty
@@ -106,7 +107,7 @@ class AuditState(AppState):
         self.rows = [_row(e) for e in events]
         self.total = total
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def load(self):  # type: ignore[no-untyped-def]
         """Filters may come from the URL (``?target=component:default/x``) for deep links."""
         params = self.router.url.query_parameters
@@ -121,45 +122,45 @@ class AuditState(AppState):
         self.page = 0
         await self._fetch()
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def set_actor(self, value: str):  # type: ignore[no-untyped-def]
         await self._set_filter("actor", value)
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def set_action(self, value: str):  # type: ignore[no-untyped-def]
         await self._set_filter("action", value)
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def set_target(self, value: str):  # type: ignore[no-untyped-def]
         await self._set_filter("target", value)
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def set_outcome(self, value: str):  # type: ignore[no-untyped-def]
         await self._set_filter("outcome", value)
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def clear_filters(self):  # type: ignore[no-untyped-def]
         self.actor = self.action = self.target = self.outcome = ""
         self.page = 0
         await self._fetch()
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def next_page(self):  # type: ignore[no-untyped-def]
         if self.has_next:
             self.page += 1
             await self._fetch()
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def prev_page(self):  # type: ignore[no-untyped-def]
         if self.page > 0:
             self.page -= 1
             await self._fetch()
 
-    @rx.event
-    def open_detail(self, row: dict[str, str]):  # type: ignore[no-untyped-def]
+    @guarded(admin=VIEW)
+    async def open_detail(self, row: dict[str, str]):  # type: ignore[no-untyped-def]
         self.selected = row
         self.detail_open = True
 
-    @rx.event
-    def set_detail_open(self, value: bool):  # type: ignore[no-untyped-def]
+    @guarded(admin=VIEW)
+    async def set_detail_open(self, value: bool):  # type: ignore[no-untyped-def]
         self.detail_open = value

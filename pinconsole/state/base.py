@@ -1,33 +1,52 @@
 """The root state: the signed-in user lives here once; every feature state inherits from it.
 
-Pages guard themselves with ``on_load=AppState.ensure_signed_in`` (or ``ensure_admin``). Feature
-event handlers get the acting ``Principal`` with ``principal_of(self)`` and pass it to the domain
-service, which calls ``authorize``.
+Pages guard themselves with ``on_load=AppState.ensure_signed_in`` (or ``ensure_admin``), but a
+guard only redirects: any websocket client can call any handler by name. So every event handler
+of a feature state is ``@guarded`` (``state/guard.py``): ``_principal`` re-identifies the browser
+for that event and refuses nobody (and non-administrators on admin handlers), ``_run`` calls the
+domain in the UI's thread pool, and ``_answer`` shows what a typed domain error means. Handlers
+pass the acting ``principal_of(self)`` to the domain service, which calls ``authorize``.
 
 How identity gets here, by ``settings.auth_mode``:
-- ``demo`` / ``ldap``: the sign-in page stores a signed cookie naming the user; every guard
-  checks the signature and re-reads groups from the directory at most once a minute.
+- ``demo`` / ``ldap``: the sign-in page stores a signed cookie naming the user; every check
+  verifies the signature and the revocations, re-reads groups from the catalog at most once a
+  minute and (ldap) asks the directory every 15 minutes whether the user still exists.
 - ``header``: the trusted proxy's header on the websocket request names the user.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
 
+from pinconsole.access.audit import record_refusal
 from pinconsole.access.principal import Principal, resolve_principal
-from pinconsole.access.sessions import read_session, sign_session
-from pinconsole.errors import Unauthenticated
+from pinconsole.access.proxies import client_address, proxy_user
+from pinconsole.access.sessions import (
+    PRESENCE_RECHECK_SECONDS,
+    read_session_async,
+    sign_session,
+    still_present,
+)
+from pinconsole.components.callout import toast
+from pinconsole.errors import DomainError, Forbidden, Invalid, Unauthenticated
 from pinconsole.settings import get_settings
+from pinconsole.state.guard import Outage, run_blocking, shielded
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SESSION_COOKIE = "pinconsole_session"
 SIGNIN_ROUTE = "/signin"
 # Groups and admin rights are re-read this often, so directory changes reach open sessions.
 REFRESH_SECONDS = 60.0
+# A page's guard and its loaders each refuse a signed-out browser: one redirect is enough.
+SIGNIN_REPEAT_SECONDS = 5.0
 
 
 def safe_next(target: str | None) -> str:
@@ -48,11 +67,14 @@ class AppState(rx.State):
     is_service_account: bool = False
     groups: list[str] = []
     auth_error: str = ""
+    outage: str = ""  # the layout's banner: the database or Redis was unavailable just now
     session_cookie: str = rx.Cookie(
         "", name=SESSION_COOKIE, path="/", max_age=168 * 3600, same_site="lax"
     )
 
     _resolved_at: float = 0.0  # wall clock: with Redis, the next event may hit another worker
+    _present_at: float = 0.0  # when the directory last said the user exists
+    _signin_sent: float = 0.0  # when this browser was last sent to the sign-in page
 
     @rx.var
     def signed_in(self) -> bool:
@@ -85,21 +107,33 @@ class AppState(rx.State):
         self.is_service_account = False
         self.groups = []
         self._resolved_at = 0.0
+        self._present_at = 0.0
 
     def _start_session(self, principal: Principal) -> None:
         """Sign ``principal`` in for this browser (cookie modes)."""
         self._apply(principal)
+        self._present_at = time.time()  # the sign-in itself asked the directory
         self.session_cookie = sign_session(principal.name)
 
     def _header_user(self) -> str:
-        header = get_settings().auth_header.lower()
-        return (self.router.headers.raw_headers.get(header) or "").strip()
+        """The user header, believed only on a websocket from a trusted proxy (and if short)."""
+        try:
+            return proxy_user(self.router.session.client_ip, self.router.headers.raw_headers)
+        except Invalid:
+            return ""
+
+    def _client(self) -> str:
+        """The browser's address behind the configured proxies (lockouts and refusals count
+        per client)."""
+        forwarded = self.router.headers.raw_headers.get("x-forwarded-for", "")
+        return client_address(self.router.session.client_ip, forwarded)
 
     def _current_path(self) -> str:
         url = self.router.url
         return url.path + (f"?{url.query}" if url.query else "")
 
     def _to_signin(self) -> rx.event.EventSpec:
+        self._signin_sent = time.time()
         return rx.redirect(f"{SIGNIN_ROUTE}?next={quote(self._current_path(), safe='')}")
 
     async def _identify(self) -> str | None:
@@ -109,14 +143,14 @@ class AppState(rx.State):
             user = self._header_user()
             if not user:
                 self.auth_error = (
-                    f"The proxy in front of PinConsole did not send {settings.auth_header}."
+                    f"No trusted proxy in front of PinConsole sent a valid {settings.auth_header}."
                 )
             return user or None
         if settings.auth_mode == "demo" and not settings.is_embedded:
             self.auth_error = "Demo sign-in is allowed only on the embedded database."
             return None
         max_age = settings.session_max_age_hours * 3600
-        return read_session(self.session_cookie, max_age=max_age)
+        return await read_session_async(self.session_cookie, max_age=max_age)  # not revoked
 
     async def _check(self) -> bool:
         """Make the state's identity current; False when nobody is signed in."""
@@ -127,29 +161,117 @@ class AppState(rx.State):
         fresh = time.time() - self._resolved_at < REFRESH_SECONDS
         if name.lower() == self.user_name.lower() and fresh:
             return True
-        principal = await asyncio.to_thread(resolve_principal, name)
-        if principal.is_service_account and get_settings().auth_mode == "demo":
-            # The demo user is gone from the catalog (reseeded database): sign in again.
+        principal = await run_blocking(resolve_principal, name)
+        if not await self._still_present(principal):
+            # Gone from the catalog (demo: reseeded) or the directory (ldap): sign in again.
             self._clear()
             self.session_cookie = ""
             return False
         self._apply(principal)
         return True
 
+    async def _still_present(self, principal: Principal) -> bool:
+        """Demo: the catalog has the user. Ldap: the directory has them, asked when the catalog
+        does not know them and every 15 minutes (the org sync may lag an hour). Header: the
+        proxy vouches. A directory that cannot answer keeps only users the catalog knows."""
+        mode = get_settings().auth_mode
+        if mode != "ldap":
+            return mode == "header" or not principal.is_service_account
+        if not principal.is_service_account and (
+            time.time() - self._present_at < PRESENCE_RECHECK_SECONDS
+        ):
+            return True
+        present = await run_blocking(still_present, mode, principal.name)
+        if present is None:
+            return not principal.is_service_account
+        self._present_at = time.time()
+        return present
+
+    async def _checked(self) -> bool:
+        """``_check``, with an outage of the database or Redis raised as ``Outage``."""
+        return await shielded(self._check(), "the session check")
+
+    # --- what every guarded handler goes through (state/guard.py) ---
+
+    async def _principal(self, *, admin: str | None = None, target: str = "") -> Principal:
+        """The acting principal of this event, re-identified from the cookie or header.
+
+        Nobody signed in: this state's data is reset and ``Unauthenticated`` raised. ``admin``
+        (an ``admin.*`` action): a non-administrator is refused with ``Forbidden``, the refusal
+        audited (``record_refusal``). An outage raises ``Outage``.
+        """
+        if not await self._checked():
+            self._forget()
+            raise Unauthenticated("Sign in first.")
+        principal = principal_of(self)
+        if admin is not None and not principal.is_admin:
+            self._forget()
+            why, client = f"{admin} needs an administrator", self._client()
+            # Audited as the API's refused admin routes are: a bounded number of rows a minute.
+            await run_blocking(
+                record_refusal,
+                actor=principal.name,
+                action=admin,
+                target=target or admin,
+                client=client,
+                why=why,
+                after={"client": client or None},
+            )
+            raise Forbidden(f"{principal.name} may not do this: {why}")
+        return principal
+
+    def _forget(self) -> None:
+        """Back to the defaults: a refused browser keeps nothing it was shown as someone else."""
+        if type(self) is not AppState:
+            self.reset()
+
+    async def _run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` off the event loop (``run_blocking``); an outage raises the
+        banner, the next call that works lowers it. Foreground handlers only: a background
+        event calls ``run_blocking`` and publishes under ``async with self``."""
+        try:
+            result = await run_blocking(fn, *args, **kwargs)
+        except Outage as exc:
+            self.outage = exc.banner
+            raise
+        if self.outage:
+            self.outage = ""
+        return result
+
+    def _answer(self, exc: DomainError) -> Any:
+        """What a typed domain error means on the page: the banner for an outage, the sign-in
+        page for nobody, a toast for the rest."""
+        if isinstance(exc, Outage):
+            self.outage = exc.banner
+            return None
+        if isinstance(exc, Unauthenticated):
+            if time.time() - self._signin_sent < SIGNIN_REPEAT_SECONDS:
+                return None
+            return self._to_signin()
+        log.info("%s: %s", type(exc).__name__, exc)
+        return toast(exc.title, "error", description=str(exc))
+
     # --- events ---
 
     @rx.event
     async def ensure_signed_in(self):  # type: ignore[no-untyped-def]
         """``on_load`` guard: resolve the user or send the browser to the sign-in page."""
-        if not await self._check():
-            return self._to_signin()
+        try:
+            if not await self._checked():
+                return self._to_signin()
+        except Outage as exc:
+            return self._answer(exc)
         return None
 
     @rx.event
     async def ensure_admin(self):  # type: ignore[no-untyped-def]
-        """``on_load`` guard of admin pages: signed in and an administrator."""
-        if not await self._check():
-            return self._to_signin()
+        """``on_load`` guard of admin pages: signed in and an administrator (the page's own
+        loader refuses, and audits, a non-administrator)."""
+        try:
+            if not await self._checked():
+                return self._to_signin()
+        except Outage as exc:
+            return self._answer(exc)
         if not self.is_admin:
             return [
                 rx.redirect("/"),
@@ -177,7 +299,8 @@ class AppState(rx.State):
 def principal_of(state: AppState) -> Principal:
     """The acting principal of a (feature) state's event; ``Unauthenticated`` if nobody.
 
-    Built from the state resolved by the page's guard (at most a minute old).
+    Built from the identity ``_principal`` re-checked for this event (groups at most a minute
+    old).
     """
     if not state.user_name:
         raise Unauthenticated("Sign in first.")

@@ -7,6 +7,7 @@ Filter vars are prefixed ``f_``: entity routes own ``kind``/``namespace``/``name
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from pinconsole.catalog.query import (
 )
 from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState
+from pinconsole.state.guard import guarded
 
 PAGE_SIZE = 50
 FACET_LIMIT = 100  # values listed per facet select (the most frequent first)
@@ -111,6 +113,48 @@ def facet_button_label(field: str, selected: list[str]) -> str:
     return text if len(labels) == 1 or len(text) <= 24 else f"{len(labels)} {many}"
 
 
+@dataclasses.dataclass(frozen=True)
+class CatalogPage:
+    """One page of catalog rows, shaped for the table, and what the facets count."""
+
+    rows: list[dict[str, str]]
+    total: int
+    next_cursor: str | None
+
+
+def _catalog_page(
+    flt: EntityFilter, sort: str, cursor: str | None
+) -> tuple[CatalogPage, dict[str, list[dict[str, Any]]]]:
+    """One keyset page and the facet counts under ``flt`` (in the UI's thread pool)."""
+    with read_scope() as session:
+        page = list_entities(session, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor)
+        counts = facet_counts(session, flt, fields=FACET_FIELDS)
+        rows = [summary_row(e) for e in page.items]
+    return CatalogPage(rows, page.total, page.next_cursor), counts
+
+
+def _error_rows(limit: int) -> list[dict[str, str]]:
+    """The latest ingestion errors as table rows (with a lower-cased haystack for the filter)."""
+    with read_scope() as session:
+        errors = catalog_errors(session, limit=limit)
+    rows = []
+    for e in errors:
+        doc = e["document"]
+        row = {
+            "id": str(e["id"]),
+            "location": e["locationKey"] or "",
+            "source": e["source"] or "",
+            "document": "—" if doc is None else str(doc + 1),
+            "entity": e["entityRef"] or "",
+            "field": e["field"] or "",
+            "message": e["message"] or "",
+            "at": (e["at"] or "")[:19].replace("T", " "),
+        }
+        row["haystack"] = " ".join(row.values()).lower()
+        rows.append(row)
+    return rows
+
+
 class CatalogState(AppState):
     """Filters live in the URL (``/catalog?kind=api&owner=team-a``); the state holds one page."""
 
@@ -171,25 +215,18 @@ class CatalogState(AppState):
             params["sort"] = self._sort_key()
         return urlencode(params)
 
-    def _fetch(self) -> None:
+    async def _fetch(self) -> None:
         self.loading = True
         try:
-            flt = self._filter()
-            with read_scope() as session:
-                page = list_entities(
-                    session,
-                    flt,
-                    sort=self._sort_key(),
-                    limit=PAGE_SIZE,
-                    cursor=self._cursor or None,
-                )
-                counts = facet_counts(session, flt, fields=FACET_FIELDS)
+            page, counts = await self._run(
+                _catalog_page, self._filter(), self._sort_key(), self._cursor or None
+            )
         except DomainError as exc:
             self.error, self.rows, self.total, self._next_cursor = str(exc), [], 0, ""
             self.loading, self.loaded = False, True
             return
         self.error = ""
-        self.rows = [summary_row(e) for e in page.items]
+        self.rows = page.rows
         self.total = page.total
         self._next_cursor = page.next_cursor or ""
         facets: dict[str, list[dict[str, str]]] = {}
@@ -220,18 +257,18 @@ class CatalogState(AppState):
         self.facet_buttons = buttons
         self.loading, self.loaded = False, True
 
-    def _refresh(self) -> Any:
+    async def _refresh(self) -> Any:
         """Back to the first page, fetch, and put the filters into the URL (shareable)."""
         self.page, self._cursors, self._cursor = 0, [], ""
-        self._fetch()
+        await self._fetch()
         query = self._query_string()
         url = "/catalog" + (f"?{query}" if query else "")
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")
 
     # ------------------------------------------------------------------ events
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         params = self.router.url.query_parameters
         for field in (*FACET_FIELDS, "text"):
             value = params.get(field, "")
@@ -242,61 +279,61 @@ class CatalogState(AppState):
         self.sort_desc = sort.startswith("-")
         self.sort = sort.lstrip("-")
         self.page, self._cursors, self._cursor = 0, [], ""
-        self._fetch()
+        await self._fetch()
 
-    @rx.event
-    def set_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
         if field not in FACET_FIELDS:
             return None
         setattr(self, f"f_{field}", "" if value == "all" else value)
-        return self._refresh()
+        return await self._refresh()
 
-    @rx.event
-    def toggle_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def toggle_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
         """Tick or untick one value of a facet (several values of a field are OR-ed)."""
         if field not in FACET_FIELDS or not value:
             return None
         values = _values(getattr(self, f"f_{field}"))
         values = [v for v in values if v != value] if value in values else [*values, value]
         setattr(self, f"f_{field}", ",".join(values))
-        return self._refresh()
+        return await self._refresh()
 
-    @rx.event
-    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_text(self, value: str):  # type: ignore[no-untyped-def]
         self.f_text = value.strip()
-        return self._refresh()
+        return await self._refresh()
 
-    @rx.event
-    def clear_filters(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def clear_filters(self):  # type: ignore[no-untyped-def]
         for field in (*FACET_FIELDS, "text"):
             setattr(self, f"f_{field}", "")
-        return self._refresh()
+        return await self._refresh()
 
-    @rx.event
-    def sort_by(self, key: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def sort_by(self, key: str):  # type: ignore[no-untyped-def]
         if key not in SORTS:
             return None
         self.sort_desc = not self.sort_desc if key == self.sort else key == "score"
         self.sort = key
-        return self._refresh()
+        return await self._refresh()
 
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def next_page(self):  # type: ignore[no-untyped-def]
         if not self._next_cursor:
             return
         self._cursors = [*self._cursors, self._cursor]
         self._cursor = self._next_cursor
         self.page += 1
-        self._fetch()
+        await self._fetch()
 
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def prev_page(self):  # type: ignore[no-untyped-def]
         if not self._cursors:
             return
         self._cursor = self._cursors[-1]
         self._cursors = self._cursors[:-1]
         self.page = max(0, self.page - 1)
-        self._fetch()
+        await self._fetch()
 
 
 class CatalogErrorsState(AppState):
@@ -321,39 +358,22 @@ class CatalogErrorsState(AppState):
         self.rows = out
         self.total = len(out)
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         params = self.router.url.query_parameters
         self.f_location = str(params.get("location", ""))
         self.f_text = str(params.get("text", ""))
-        with read_scope() as session:
-            errors = catalog_errors(session, limit=500)
-        rows = []
-        for e in errors:
-            doc = e["document"]
-            row = {
-                "id": str(e["id"]),
-                "location": e["locationKey"] or "",
-                "source": e["source"] or "",
-                "document": "—" if doc is None else str(doc + 1),
-                "entity": e["entityRef"] or "",
-                "field": e["field"] or "",
-                "message": e["message"] or "",
-                "at": (e["at"] or "")[:19].replace("T", " "),
-            }
-            row["haystack"] = " ".join(row.values()).lower()
-            rows.append(row)
-        self._all = rows
-        self.locations = sorted({r["location"] for r in rows if r["location"]})
+        self._all = await self._run(_error_rows, 500)
+        self.locations = sorted({r["location"] for r in self._all if r["location"]})
         self._filter_rows()
         self.loaded = True
 
-    @rx.event
-    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_text(self, value: str):  # type: ignore[no-untyped-def]
         self.f_text = value
         self._filter_rows()
 
-    @rx.event
-    def set_location(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_location(self, value: str):  # type: ignore[no-untyped-def]
         self.f_location = "" if value == "all" else value
         self._filter_rows()

@@ -8,7 +8,8 @@ from typing import Any
 
 import reflex as rx
 
-from pinconsole.state.base import AppState
+from pinconsole.state.base import AppState, principal_of
+from pinconsole.state.guard import guarded
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +29,6 @@ def _activity(limit: int) -> list[dict[str, Any]]:
     from pinconsole.access.activity import recent_activity
 
     return recent_activity(limit)
-
-
-async def _fetch(what: str, fn: Any, *args: Any) -> tuple[Any, str]:
-    """``fn(*args)`` in a thread, and an error message instead of raising: a failing read shows
-    a callout on the page, never an empty module that looks like "nothing there"."""
-    try:
-        return await asyncio.to_thread(fn, *args), ""
-    except Exception as exc:
-        log.exception("home: %s failed", what)
-        return None, f"{what} could not be loaded ({type(exc).__name__}: {exc})"[:300]
 
 
 def _service_row(s: dict[str, Any]) -> dict[str, str]:
@@ -77,11 +68,21 @@ class HomeState(AppState):
     def has_team(self) -> bool:
         return bool(self.team)
 
-    @rx.event
+    async def _read(self, what: str, fn: Any, *args: Any) -> tuple[Any, str]:
+        """``fn(*args)`` through ``_run``, and an error message instead of raising: a failing
+        read shows a callout on the page, never an empty module that looks like "nothing
+        there"."""
+        try:
+            return await self._run(fn, *args), ""
+        except Exception as exc:
+            log.exception("home: %s failed", what)
+            return None, f"{what} could not be loaded ({type(exc).__name__}: {exc})"[:300]
+
+    @guarded
     async def load(self) -> None:
         (summary, summary_error), (activity, activity_error) = await asyncio.gather(
-            _fetch("Your services and team", _summary, self.user_name),
-            _fetch("Recent activity", _activity, 6),
+            self._read("Your services and team", _summary, principal_of(self).name),
+            self._read("Recent activity", _activity, 6),
         )
         self.load_errors = [e for e in (summary_error, activity_error) if e]
         summary = summary or EMPTY_SUMMARY

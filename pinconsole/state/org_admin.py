@@ -6,15 +6,18 @@ block), holding the state lock only to flip ``syncing`` and to publish the resul
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
 
 from pinconsole.access.principal import Principal
+from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState, principal_of
+from pinconsole.state.guard import guarded, run_blocking
 
 PAGE_SIZE = 20
+VIEW = "admin.org.view"  # what a non-administrator is refused (and audited for)
+SYNC = "admin.org.sync"
 _STATUS_TYPE = {"ok": "success", "failed": "error", "running": "info"}
 
 
@@ -95,42 +98,47 @@ class OrgAdminState(AppState):
         first = self.page * PAGE_SIZE + 1
         return f"{first}-{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,}"
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def load(self) -> None:
-        self.rows, self.total, self.configured = await asyncio.to_thread(_load_page, self.page)
+        self.rows, self.total, self.configured = await self._run(_load_page, self.page)
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def next_page(self) -> None:
         if self.has_next:
             self.page += 1
-            await self.load()
+            self.rows, self.total, self.configured = await self._run(_load_page, self.page)
 
-    @rx.event
+    @guarded(admin=VIEW)
     async def prev_page(self) -> None:
         if self.page > 0:
             self.page -= 1
-            await self.load()
+            self.rows, self.total, self.configured = await self._run(_load_page, self.page)
 
-    @rx.event(background=True)
-    async def sync_now(self) -> None:
+    @guarded(admin=SYNC, background=True)
+    async def sync_now(self) -> Any:
+        """The sync runs in the UI's thread pool; the state lock is held only to flip
+        ``syncing`` and to publish the result."""
         async with self:
             if self.syncing:
                 return
             self.syncing = True
             self.message = ""
             self.page = 0
-            try:
-                principal = principal_of(self)
-            except Exception as exc:
-                self.syncing = False
-                self.message, self.message_type = str(exc), "error"
-                return
+            principal = principal_of(self)
         try:
-            message, kind = await asyncio.to_thread(_sync_as, principal)
+            message, kind = await run_blocking(_sync_as, principal)
         except Exception as exc:  # never leave the button spinning
             message, kind = f"The sync could not run: {exc}", "error"
-        rows, total, configured = await asyncio.to_thread(_load_page, 0)
+        try:
+            page: tuple[list[dict[str, str]], int, bool] | None = await run_blocking(_load_page, 0)
+            failed: DomainError | None = None
+        except DomainError as exc:
+            page, failed = None, exc
         async with self:
             self.syncing = False
             self.message, self.message_type = message, kind
-            self.rows, self.total, self.configured = rows, total, configured
+            if failed is not None:
+                return self._answer(failed)
+            if page is not None:
+                self.rows, self.total, self.configured = page
+        return None

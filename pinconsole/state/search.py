@@ -6,13 +6,14 @@ installed; without it the box still works and says there is nothing to search.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 import reflex as rx
 
+from pinconsole.outages import outage_of
 from pinconsole.state.base import AppState
+from pinconsole.state.guard import guarded
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,9 @@ def _search(text: str, limit: int) -> list[dict[str, str]]:
         return []
     try:
         hits = search_everything(text, limit)
-    except Exception:  # a broken search must never break the shell
+    except Exception as exc:  # a broken search must never break the shell
+        if outage_of(exc) is not None:
+            raise  # but an outage raises the banner
         log.exception("global search failed for %r", text)
         return []
     return [
@@ -48,7 +51,7 @@ class SearchState(AppState):
     highlighted: int = 0
     open: bool = False
 
-    @rx.event
+    @guarded
     async def set_query(self, value: str) -> None:
         self.query = value
         self.highlighted = 0
@@ -57,30 +60,33 @@ class SearchState(AppState):
             self.results, self.open = [], False
             return
         self.open = True
-        self.results = await asyncio.to_thread(_search, text, RESULT_LIMIT)
+        self.results = await self._run(_search, text, RESULT_LIMIT)
 
-    @rx.event
-    def clear(self) -> None:
+    @guarded
+    async def clear(self) -> None:
         self.query, self.results, self.highlighted, self.open = "", [], 0, False
 
-    @rx.event
-    def focus(self) -> None:
+    @guarded
+    async def focus(self) -> None:
         self.open = bool(self.query.strip())
 
-    @rx.event
-    def close(self) -> None:
+    @guarded
+    async def close(self) -> None:
         self.open = False
 
     def _go(self, url: str) -> Any:
         self.query, self.results, self.highlighted, self.open = "", [], 0, False
         return rx.redirect(url)
 
-    @rx.event
-    def select(self, url: str) -> Any:
+    @guarded
+    async def select(self, url: str) -> Any:
         return self._go(url)
 
-    @rx.event
-    def key_down(self, key: str) -> Any:
+    @guarded
+    async def key_down(self, key: str) -> Any:
+        return self._key(key)
+
+    def _key(self, key: str) -> Any:
         """Enter opens the highlighted result, Esc clears, arrows move the highlight."""
         if key == "Enter" and self.results:
             index = min(max(self.highlighted, 0), len(self.results) - 1)

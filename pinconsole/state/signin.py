@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
@@ -14,22 +13,28 @@ from pinconsole.access.principal import resolve_principal
 from pinconsole.errors import DomainError
 from pinconsole.settings import get_settings
 from pinconsole.state.base import AppState, safe_next
+from pinconsole.state.guard import run_blocking
 
 PAGE_SIZE = 12
 
 
-def _record_sign_in(principal_name: str, mode: str) -> None:
+def _record_sign_in(principal_name: str, mode: str, client: str = "") -> None:
     record(
         None,
         actor=principal_name,
         action="auth.sign_in",
         target=f"user:default/{principal_name}".lower(),
-        detail=f"mode {mode}",
+        after={"client": client or None},
+        detail=f"mode {mode} (client {client or 'unknown'})",
     )
 
 
 class SignInState(AppState):
-    """One page of demo users at a time; never the whole directory."""
+    """One page of demo users at a time; never the whole directory.
+
+    The one public state under ``AppState``: its handlers run for nobody by design (they sign
+    in); they show no more than the sign-in page shows anyone (the demo's users, in demo mode).
+    """
 
     mode: str = ""
     has_password: bool = False
@@ -64,7 +69,7 @@ class SignInState(AppState):
 
     async def _fetch(self) -> None:
         self.loading = True
-        people, total = await asyncio.to_thread(
+        people, total = await run_blocking(
             list_people, self.search, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
         )
         self.people = [p.as_dict() for p in people]
@@ -110,10 +115,10 @@ class SignInState(AppState):
         settings = get_settings()
         if settings.auth_mode != "demo" or not settings.is_embedded:
             return rx.toast.error("Demo sign-in is not enabled.", position="bottom-right")
-        principal = await asyncio.to_thread(resolve_principal, name)
+        principal = await run_blocking(resolve_principal, name)
         if principal.is_service_account:
             return rx.toast.error(f"{name} is not in the directory.", position="bottom-right")
-        await asyncio.to_thread(_record_sign_in, principal.name, "demo")
+        await run_blocking(_record_sign_in, principal.name, "demo", self._client())
         self._start_session(principal)
         return rx.redirect(self._next_path(), replace=True)
 
@@ -127,16 +132,16 @@ class SignInState(AppState):
         self.password_error = ""
         self.busy = True
         yield
-        client = self.router.session.client_ip
         try:
-            principal = await asyncio.to_thread(
+            client = self._client()
+            principal = await run_blocking(
                 authenticate, settings.auth_mode, username, password, client=client
             )
         except DomainError as exc:
             self.busy = False
             self.password_error = exc.message
             return
-        await asyncio.to_thread(_record_sign_in, principal.name, settings.auth_mode)
+        await run_blocking(_record_sign_in, principal.name, settings.auth_mode, client)
         self.busy = False
         self._start_session(principal)
         yield rx.redirect(self._next_path(), replace=True)

@@ -11,6 +11,7 @@ from pinconsole.catalog.query import EntityFilter, list_entities, read_scope, te
 from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState
 from pinconsole.state.catalog import LIFECYCLE_INTENT, ref_url, score_intent, short_ref
+from pinconsole.state.guard import guarded
 
 TEAMS_PAGE = 50
 
@@ -71,12 +72,12 @@ class TeamState(AppState):
     scored_entities: int = 0
     checks: list[dict[str, str]] = []
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         name = str(self.router.page.params.get("name", ""))
         self.loaded = False
         try:
-            view = team_view(name, owned_limit=200)
+            view = await self._run(team_view, name, owned_limit=200)
         except DomainError as exc:
             self.found, self.loaded, self.error, self.t_name = False, True, str(exc), name
             return
@@ -123,12 +124,12 @@ class UserState(AppState):
     teams: list[dict[str, str]] = []
     owned: list[dict[str, str]] = []
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         name = str(self.router.page.params.get("name", ""))
         self.loaded = False
         try:
-            view = user_view(name, owned_limit=200)
+            view = await self._run(user_view, name, owned_limit=200)
         except DomainError as exc:
             self.found, self.loaded, self.error, self.u_name = False, True, str(exc), name
             return
@@ -141,6 +142,34 @@ class UserState(AppState):
         self.teams = [person_row(p) for p in view["teams"]]
         self.owned = [owned_row(s) for s in view["owned"]]
         self.found, self.loaded = True, True
+
+
+def _teams_page(text: str, cursor: str | None) -> tuple[list[dict[str, str]], int, str | None]:
+    """One keyset page of groups with parent and member counts (in the UI's thread pool)."""
+    flt = EntityFilter.build(kind="group", text=text)
+    with read_scope() as session:
+        page = list_entities(
+            session, flt, sort="name", limit=TEAMS_PAGE, cursor=cursor, with_relations=True
+        )
+    rows = []
+    for e in page.items:
+        rels = page.relations.get(e.ref, [])
+        parent = next((t for r, t in rels if r == "childOf"), "")
+        profile = (e.body.get("spec") or {}).get("profile") or {}
+        rows.append(
+            {
+                "name": e.name,
+                "title": e.title or profile.get("displayName") or e.name,
+                "description": e.description or "",
+                "type": e.spec_type or "—",
+                "parent": short_ref(parent),
+                "parent_url": ref_url(parent),
+                "members": str(sum(1 for r, _ in rels if r == "hasMember")),
+                "children": str(sum(1 for r, _ in rels if r == "parentOf")),
+                "url": ref_url(e.ref),
+            }
+        )
+    return rows, page.total, page.next_cursor
 
 
 class TeamsState(AppState):
@@ -170,61 +199,34 @@ class TeamsState(AppState):
         first = self.page * TEAMS_PAGE + 1
         return f"{first:,}-{first + len(self.rows) - 1:,} of {self.total:,}"
 
-    def _fetch(self) -> None:
-        flt = EntityFilter.build(kind="group", text=self.f_text)
-        with read_scope() as session:
-            page = list_entities(
-                session,
-                flt,
-                sort="name",
-                limit=TEAMS_PAGE,
-                cursor=self._cursor or None,
-                with_relations=True,
-            )
-        rows = []
-        for e in page.items:
-            rels = page.relations.get(e.ref, [])
-            parent = next((t for r, t in rels if r == "childOf"), "")
-            profile = (e.body.get("spec") or {}).get("profile") or {}
-            rows.append(
-                {
-                    "name": e.name,
-                    "title": e.title or profile.get("displayName") or e.name,
-                    "description": e.description or "",
-                    "type": e.spec_type or "—",
-                    "parent": short_ref(parent),
-                    "parent_url": ref_url(parent),
-                    "members": str(sum(1 for r, _ in rels if r == "hasMember")),
-                    "children": str(sum(1 for r, _ in rels if r == "parentOf")),
-                    "url": ref_url(e.ref),
-                }
-            )
-        self.rows, self.total = rows, page.total
-        self._next_cursor = page.next_cursor or ""
+    async def _fetch(self) -> None:
+        rows, total, next_cursor = await self._run(_teams_page, self.f_text, self._cursor or None)
+        self.rows, self.total = rows, total
+        self._next_cursor = next_cursor or ""
         self.loaded = True
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         self.f_text = str(self.router.url.query_parameters.get("text", "") or "")
         self.page, self._cursors, self._cursor = 0, [], ""
-        self._fetch()
+        await self._fetch()
 
-    @rx.event
-    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_text(self, value: str):  # type: ignore[no-untyped-def]
         self.f_text = value.strip()
         self.page, self._cursors, self._cursor = 0, [], ""
-        self._fetch()
+        await self._fetch()
 
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def next_page(self):  # type: ignore[no-untyped-def]
         if self._next_cursor:
             self._cursors = [*self._cursors, self._cursor]
             self._cursor, self.page = self._next_cursor, self.page + 1
-            self._fetch()
+            await self._fetch()
 
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def prev_page(self):  # type: ignore[no-untyped-def]
         if self._cursors:
             self._cursor, self._cursors = self._cursors[-1], self._cursors[:-1]
             self.page = max(0, self.page - 1)
-            self._fetch()
+            await self._fetch()

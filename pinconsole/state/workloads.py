@@ -1,25 +1,31 @@
 """States of the workloads pages: the /workloads list, the PinApp page (live charts, actions,
-logs) and the Workloads entity tab. Thin: they call ``pinconsole.compute`` and keep one page of
-data. Live updates run in background events that poll the caches' change counter and stop when
-the page is left.
+logs) and the Workloads entity tab. Thin: they call ``pinconsole.compute`` through ``_run`` (the
+UI's thread pool, ``state/guard.py``) and keep one page of data. Live updates run in background
+events that poll the caches' change counter, read in the pool and take the state lock only to
+publish; they stop when the page is left or the session ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
+import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
 import yaml
 
+from pinconsole.access.principal import Principal
+from pinconsole.components.charts import time_chart
 from pinconsole.compute import actions, logs, queries, tenancy
-from pinconsole.errors import Conflict, DomainError
+from pinconsole.compute.series import pinapp_charts
+from pinconsole.compute.versions import PINAPP_FORMS, after_write, follow_versions, form_values
+from pinconsole.errors import Conflict, DomainError, Unauthenticated
 from pinconsole.state.base import AppState, principal_of
+from pinconsole.state.guard import Outage, guarded, run_blocking
 
 PAGE_SIZE = 25
 LIVE_SECONDS = 3.0
@@ -44,6 +50,82 @@ def _stale_notes(statuses: list[dict[str, Any]]) -> list[str]:
         for s in statuses
         if s["stale"]
     ]
+
+
+def _page_path(state: Any) -> str:
+    """The browser's path without its query (what a live loop stays on)."""
+    return str(state.router.page.raw_path).split("?", 1)[0]
+
+
+async def refresh_while_open(state: Any) -> Any:
+    """The live loop of a page: every ``LIVE_SECONDS`` while the page that started it is open,
+    re-check the session and, when a cluster cache changed, read what the page shows in the
+    UI's thread pool and publish it under the state lock.
+
+    The state provides ``_version`` (the change counter its data was read at),
+    ``_live_token``, ``_live_query()`` (under the lock: the blocking read, as ``(fn, args)``),
+    ``_show(result)`` (under the lock: a result or the ``DomainError`` the read raised) and
+    may provide ``_live_left()`` (the page was left). A newer loop (a reload) ends this one.
+    """
+    token = time.monotonic()
+    async with state:
+        state._live_token = token
+        path = _page_path(state)
+    while True:
+        await asyncio.sleep(LIVE_SECONDS)
+        async with state:
+            if state._live_token != token:
+                return None
+            if _page_path(state) != path:
+                if (left := getattr(state, "_live_left", None)) is not None:
+                    left()
+                return None
+            try:
+                await state._principal()
+            except Unauthenticated as exc:
+                return state._answer(exc)
+            except DomainError as exc:  # an outage: the banner, and the next round tries again
+                state._answer(exc)
+                continue
+            seen, (fn, args) = state._version, state._live_query()
+        result: Any
+        try:
+            if await run_blocking(queries.changes_version) == seen:
+                continue  # nothing changed in any cluster cache
+            result = await run_blocking(fn, *args)
+        except DomainError as exc:
+            result = exc
+        async with state:
+            if state._live_token != token:
+                return None
+            if isinstance(result, Outage):
+                state._answer(result)
+                continue
+            if state.outage:
+                state.outage = ""
+            state._show(result)
+
+
+def _workloads_page(filters: tuple[str | None, ...], offset: int) -> dict[str, Any]:
+    """One page of /workloads: rows, total, health counts, clusters and namespaces."""
+    version = queries.changes_version()  # before reading: a change while reading is seen next
+    rows, total, summary = queries.list_pinapps(*filters, limit=PAGE_SIZE, offset=offset)
+    statuses = queries.cluster_statuses()
+    return {
+        "rows": [_display_row(r) for r in rows],
+        "total": total,
+        "summary": summary,
+        "stale": _stale_notes(statuses),
+        "cluster_names": [s["name"] for s in statuses],
+        "namespace_names": queries.namespaces(),
+        "version": version,
+    }
+
+
+def _team_of_principal(groups: list[str]) -> str:
+    """The first of these groups that owns a namespace ("" if none)."""
+    owners = {o for owners in tenancy.namespace_owners().values() for o in owners}
+    return next((g for g in groups if g in owners), "")
 
 
 class WorkloadsState(AppState):
@@ -81,174 +163,104 @@ class WorkloadsState(AppState):
     def has_next(self) -> bool:
         return (self.page + 1) * PAGE_SIZE < self.total
 
-    def _fetch(self) -> None:
-        try:
-            rows, total, summary = queries.list_pinapps(
-                self.f_cluster or None,
-                self.f_namespace or None,
-                self.f_team or None,
-                self.f_health or None,
-                self.f_text or None,
-                limit=PAGE_SIZE,
-                offset=self.page * PAGE_SIZE,
-            )
-            statuses = queries.cluster_statuses()
-        except DomainError as exc:
-            self.error, self.rows, self.total = str(exc), [], 0
+    def _filters(self) -> tuple[str | None, ...]:
+        return (
+            self.f_cluster or None,
+            self.f_namespace or None,
+            self.f_team or None,
+            self.f_health or None,
+            self.f_text or None,
+        )
+
+    def _show(self, page: dict[str, Any] | DomainError) -> None:
+        if isinstance(page, DomainError):
+            self.error, self.rows, self.total = str(page), [], 0
             return
         self.error = ""
-        self.rows = [_display_row(r) for r in rows]
-        self.total, self.summary = total, summary
-        self.stale = _stale_notes(statuses)
-        self.cluster_names = [s["name"] for s in statuses]
-        self.namespace_names = queries.namespaces()
-        self._version = queries.changes_version()
+        self.rows, self.total, self.summary = page["rows"], page["total"], page["summary"]
+        self.stale = page["stale"]
+        self.cluster_names, self.namespace_names = page["cluster_names"], page["namespace_names"]
+        self._version = page["version"]
         self.loaded = True
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    async def _fetch(self) -> None:
+        try:
+            page = await self._run(_workloads_page, self._filters(), self.page * PAGE_SIZE)
+        except DomainError as exc:
+            self._show(exc)
+            return
+        self._show(page)
+
+    # the live loop's hooks (refresh_while_open)
+    def _live_query(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return _workloads_page, (self._filters(), self.page * PAGE_SIZE)
+
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         params = self.router.page.params
         self.f_team = params.get("team", "")
         self.f_health = params.get("health", "")
         self.page = 0
-        self._fetch()
+        await self._fetch()
         return WorkloadsState.live
 
-    @rx.event(background=True)
+    @guarded(background=True)
     async def live(self):  # type: ignore[no-untyped-def]
         """Refresh while /workloads is open; a newer loop (reload) or leaving the page ends it."""
-        token = time.monotonic()
-        async with self:
-            self._live_token = token
-        while True:
-            await asyncio.sleep(LIVE_SECONDS)
-            async with self:
-                if self._live_token != token or self.router.page.path != "/workloads":
-                    return
-                if queries.changes_version() != self._version:
-                    self._fetch()
+        return await refresh_while_open(self)
 
-    def _refilter(self) -> None:
+    async def _refilter(self) -> None:
         self.page = 0
-        self._fetch()
+        await self._fetch()
 
-    @rx.event
-    def set_cluster(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_cluster(self, value: str):  # type: ignore[no-untyped-def]
         self.f_cluster = "" if value == "all" else value
-        self._refilter()
+        await self._refilter()
 
-    @rx.event
-    def set_namespace(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_namespace(self, value: str):  # type: ignore[no-untyped-def]
         self.f_namespace = "" if value == "all" else value
-        self._refilter()
+        await self._refilter()
 
-    @rx.event
-    def set_team(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_team(self, value: str):  # type: ignore[no-untyped-def]
         self.f_team = value.strip()
-        self._refilter()
+        await self._refilter()
 
-    @rx.event
-    def set_health(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_health(self, value: str):  # type: ignore[no-untyped-def]
         self.f_health = "" if value in ("all", self.f_health) else value
-        self._refilter()
+        await self._refilter()
 
-    @rx.event
-    def set_text(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_text(self, value: str):  # type: ignore[no-untyped-def]
         self.f_text = value
-        self._refilter()
+        await self._refilter()
 
-    @rx.event
-    def mine(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def mine(self):  # type: ignore[no-untyped-def]
         """My team's workloads: the first of my groups that owns a namespace."""
-        owners = {o for owners in tenancy.namespace_owners().values() for o in owners}
-        mine = [g for g in self.groups if g in owners]
-        self.f_team = mine[0] if mine else ""
-        self._refilter()
+        self.f_team = await self._run(_team_of_principal, list(self.groups))
+        await self._refilter()
 
-    @rx.event
-    def next_page(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def next_page(self):  # type: ignore[no-untyped-def]
         if self.has_next:
             self.page += 1
-            self._fetch()
+            await self._fetch()
 
-    @rx.event
-    def prev_page(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def prev_page(self):  # type: ignore[no-untyped-def]
         if self.page:
             self.page -= 1
-            self._fetch()
-
-
-def _chart(
-    samples: list[dict[str, Any]],
-    series: list[tuple[str, str]],
-    title: str,
-    second_axis: str | None = None,
-    *,
-    counts: bool = False,
-) -> go.Figure:
-    """A time chart (times in UTC); the series named ``second_axis`` gets its own y axis on the
-    right. ``counts`` keeps the y ticks on whole numbers (replicas, restarts)."""
-    fig = go.Figure()
-    xs = [datetime.fromtimestamp(s["t"], UTC).strftime("%Y-%m-%dT%H:%M:%S") for s in samples]
-    for key, label in series:
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=[s.get(key) for s in samples],
-                name=label,
-                mode="lines+markers",
-                marker={"size": 4},
-                # Desired is dashed and drawn over Ready, so both show when they are equal.
-                line={
-                    "shape": "hv" if key in ("desired", "ready") else "linear",
-                    "dash": "dash" if key == "desired" else "solid",
-                },
-                yaxis="y2" if key == second_axis else "y",
-            )
-        )
-    layout: dict[str, Any] = {
-        "title": {"text": title, "font": {"size": 14}},
-        "height": 240,
-        "margin": {"l": 44, "r": 44, "t": 36, "b": 30},
-        "legend": {"orientation": "h", "y": -0.3},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        # The first and last time labels would overflow the plot into the y axes' labels.
-        "xaxis": {
-            "type": "date",
-            "tickformat": "%H:%M:%S",
-            "ticklabeloverflow": "hide past domain",
-        },
-        "yaxis": {"rangemode": "tozero"},
-    }
-    if counts:
-        top = max(
-            (float(s.get(k) or 0) for s in samples for k, _label in series),
-            default=1.0,
-        )
-        layout["yaxis"].update(tick0=0, dtick=max(1, math.ceil(top / 4)), tickformat="d")
-    if second_axis:
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero"}
-    fig.update_layout(**layout)
-    return fig
+            await self._fetch()
 
 
 def _live_charts(history: dict[str, Any]) -> tuple[go.Figure, go.Figure, bool]:
-    """Replicas/restarts and CPU/memory figures from a PinApp's sampled history."""
-    samples = history["samples"]
-    replicas = _chart(
-        samples,
-        [("ready", "Ready"), ("desired", "Desired"), ("restarts", "Restarts")],
-        "Replicas and restarts",
-        counts=True,
-    )
-    usage = _chart(
-        samples,
-        [("cpu_millicores", "CPU (millicores)"), ("memory_mib", "Memory (MiB, right)")],
-        "CPU and memory",
-        second_axis="memory_mib",
-    )
-    return replicas, usage, history["has_metrics_api"] is not False
+    """The PinApp's two live chart figures and whether the cluster has a metrics API."""
+    replicas, usage, has_metrics_api = pinapp_charts(history)
+    return time_chart(replicas), time_chart(usage), has_metrics_api
 
 
 def _spec_rows(spec: dict[str, Any], status: dict[str, Any]) -> list[dict[str, str]]:
@@ -299,66 +311,43 @@ def _metrics_label(metrics: list[dict[str, Any]]) -> str:
     return ", ".join(out) or "none"
 
 
-# Optimistic concurrency on the PinApp page. Each form or button stands on one version of its
-# object: the resourceVersion it sends, and the value it showed there. Forms: "replicas" (the
-# scale input), "limits" (the PinScaler's min and max), "schedules" (its YAML); buttons:
-# "paused" and "restarted" (the PinApp's pause state and last restart stamp).
-PINAPP_FORMS = ("replicas", "paused", "restarted")
+def _pinapp_view(cluster: str, namespace: str, name: str, principal: Principal) -> dict[str, Any]:
+    """What the PinApp page shows: the cache's detail, the charts and whether the principal
+    may act (in the UI's thread pool: the charts take a while, the owners are a query)."""
+    version = queries.changes_version()  # before reading: a change while reading is seen next
+    detail = queries.get_pinapp(cluster, namespace, name)
+    charts = _live_charts(queries.pinapp_history(cluster, namespace, name))
+    can_act = tenancy.can_act(principal, cluster, namespace)
+    return {"detail": detail, "charts": charts, "can_act": can_act, "version": version}
 
 
-def form_values(pinapp: dict[str, Any], scaler: dict[str, Any] | None) -> dict[str, tuple]:
-    """Per form or button: ``(resourceVersion, the value it shows)`` in these objects."""
-    spec = pinapp.get("spec") or {}
-    rv = str((pinapp.get("metadata") or {}).get("resourceVersion", ""))
-    template = ((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {}
-    values: dict[str, tuple] = {
-        "replicas": (rv, str(spec.get("replicas", ""))),
-        "paused": (rv, bool(spec.get("paused"))),
-        "restarted": (rv, str(template.get(actions.RESTARTED_AT, ""))),
-    }
-    if scaler:
-        sspec = scaler.get("spec") or {}
-        srv = str((scaler.get("metadata") or {}).get("resourceVersion", ""))
-        limits = [str(sspec.get("minReplicas", "")), str(sspec.get("maxReplicas", ""))]
-        values["limits"] = (srv, limits)
-        values["schedules"] = (srv, yaml.safe_dump(sspec.get("schedules", []), sort_keys=False))
-    return values
+def _pod_containers(cluster: str, namespace: str, name: str, pod: str) -> list[str]:
+    """Containers of ``pod``, which must be one of PinApp ``namespace/name``'s pods: the page
+    of one PinApp reads no other workload's logs (the check the REST API makes)."""
+    queries.require_pod_of(cluster, namespace, name, pod)
+    return logs.containers_of(cluster, namespace, pod)
 
 
-def follow_versions(
-    basis: dict[str, dict[str, Any]], values: dict[str, tuple], touched: set[str]
-) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """The versions the forms stand on after reading ``values``, and the forms to refill.
-
-    A form the user has not touched follows its object (refilled with what it holds now). A
-    touched one moves on to a newer version only while that version still holds what the form
-    was filled from (a controller wrote status, someone edited another field): if someone else
-    changed the value the user is editing, the form stays on the version the user saw and its
-    save gets a Conflict instead of silently overwriting the other change.
-    """
-    new: dict[str, dict[str, Any]] = {}
-    refill: set[str] = set()
-    for key, (rv, value) in values.items():
-        old = basis.get(key)
-        if old is None or key not in touched:
-            new[key] = {"rv": rv, "value": value}
-            refill.add(key)
-        elif old["value"] == value:
-            new[key] = {"rv": rv, "value": value}
-        else:
-            new[key] = old
-    return new, refill
+def _pod_log_lines(
+    cluster: str,
+    namespace: str,
+    name: str,
+    pod: str,
+    container: str | None,
+    tail: int,
+    search: str | None,
+) -> list[str]:
+    """The last ``tail`` lines of a pod of PinApp ``namespace/name`` (see ``_pod_containers``)."""
+    queries.require_pod_of(cluster, namespace, name, pod)
+    return logs.pod_logs(cluster, namespace, pod, container, tail, search)
 
 
-def after_write(
-    basis: dict[str, dict[str, Any]], key: str, old_rv: str, new_rv: str, value: Any
-) -> dict[str, dict[str, Any]]:
-    """The versions after this page's own write of ``key`` (from ``old_rv`` to ``new_rv``): the
-    other forms on the same version of that object stand on the new one (the write changed only
-    ``key``'s field), so the next action does not conflict with the user's own write."""
-    new = {k: ({**b, "rv": new_rv} if b["rv"] == old_rv else b) for k, b in basis.items()}
-    new[key] = {"rv": new_rv, "value": value}
-    return new
+def _follow_pod(
+    cluster: str, namespace: str, name: str, pod: str, container: str | None, search: str | None
+) -> Any:
+    """A follow stream of a pod of PinApp ``namespace/name`` (see ``_pod_containers``)."""
+    queries.require_pod_of(cluster, namespace, name, pod)
+    return logs.follow_pod_logs(cluster, namespace, pod, container, 0, search)
 
 
 class PinAppState(AppState):
@@ -406,14 +395,21 @@ class PinAppState(AppState):
         params = self.router.page.params
         return params.get("cluster", ""), params.get("namespace", ""), params.get("name", "")
 
-    def _fetch(self) -> None:
+    async def _fetch(self) -> None:
         cluster, namespace, name = self._key()
         try:
-            detail = queries.get_pinapp(cluster, namespace, name)
-            history = queries.pinapp_history(cluster, namespace, name)
+            view = await self._run(_pinapp_view, cluster, namespace, name, principal_of(self))
         except DomainError as exc:
-            self.error, self.loaded = str(exc), True
+            self._show(exc)
             return
+        self._show(view)
+
+    def _show(self, view: dict[str, Any] | DomainError) -> None:
+        """Publish a ``_pinapp_view`` (or the error reading it raised)."""
+        if isinstance(view, DomainError):
+            self.error, self.loaded = str(view), True
+            return
+        detail = view["detail"]
         self.error = ""
         row = detail["row"]
         self.app = {k: str(v) for k, v in row.items()}
@@ -457,10 +453,9 @@ class PinAppState(AppState):
         self.yaml_text = detail["yaml"]
         self.stale = _stale_notes([detail["cluster"]])
         self._follow(detail["pinapp"], scaler)
-        self.replicas_chart, self.usage_chart, self.has_metrics_api = _live_charts(history)
-        if self.user_name:
-            self.can_act = tenancy.can_act(principal_of(self), cluster, namespace)
-        self._version = queries.changes_version()
+        self.replicas_chart, self.usage_chart, self.has_metrics_api = view["charts"]
+        self.can_act = view["can_act"]
+        self._version = view["version"]
         self.loaded = True
 
     def _touched(self) -> set[str]:
@@ -489,19 +484,19 @@ class PinAppState(AppState):
         )
         self._refill(refill)
 
-    def _version_for(self, key: str) -> str:
+    async def _version_for(self, key: str) -> str:
         """The resourceVersion an action of ``key`` sends: the version whose value the user saw,
         moved on to the cache's newest only if that still holds the same value (so status
         written by controllers since the last refresh is no conflict)."""
         cluster, namespace, name = self._key()
         with contextlib.suppress(DomainError):
-            detail = queries.get_pinapp(cluster, namespace, name)
+            detail = await self._run(queries.get_pinapp, cluster, namespace, name)
             values = form_values(detail["pinapp"], detail["scaler"])
             self._basis, _ = follow_versions(self._basis, values, set(values))
         return str((self._basis.get(key) or {}).get("rv") or "")
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         # A websocket reconnect runs on_load again: keep inputs and the open log of this page
         # (for the same user: signing in as someone else in this tab starts fresh).
         path = f"{self.user_name}@{self.router.page.raw_path}"
@@ -513,38 +508,34 @@ class PinAppState(AppState):
             self.action_error = self.scaler_error = self.log_error = ""
             self.conflict = False
             self.log_lines, self.log_pod, self.following = [], "", False
-        self._fetch()
+        await self._fetch()
         return PinAppState.live
 
-    @rx.event(background=True)
+    # the live loop's hooks (refresh_while_open)
+    def _live_query(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return _pinapp_view, (*self._key(), principal_of(self))
+
+    def _live_left(self) -> None:
+        self.following = False
+        self._loaded_path = ""  # left the page: a later visit starts fresh
+
+    @guarded(background=True)
     async def live(self):  # type: ignore[no-untyped-def]
         """Charts and status every few seconds while this PinApp's page is open."""
-        token = time.monotonic()
-        async with self:
-            self._live_token = token
-            path = self.router.page.raw_path
-        while True:
-            await asyncio.sleep(LIVE_SECONDS)
-            async with self:
-                if self._live_token != token or self.router.page.raw_path != path:
-                    self.following = False
-                    if self.router.page.raw_path != path:
-                        self._loaded_path = ""  # left the page: a later visit starts fresh
-                    return
-                if queries.changes_version() != self._version:
-                    self._fetch()
+        return await refresh_while_open(self)
 
     # ---- actions ----------------------------------------------------------------------------
-    def _act(self, key: str, write: Any, value: Any, done: str) -> Any:
-        """Run ``write(principal, cluster, namespace, resource_version)`` standing on the
-        version form ``key`` was filled from; on success the form shows ``value(result)``."""
+    async def _act(self, key: str, write: Any, value: Any, done: str) -> Any:
+        """Run ``write(principal, cluster, namespace, resource_version)`` (in the UI's thread
+        pool) standing on the version form ``key`` was filled from; on success the form shows
+        ``value(result)``."""
         cluster, namespace, _name = self._key()
         self.conflict = False
-        rv = self._version_for(key)
+        rv = await self._version_for(key)
         try:
             if not rv:  # never without a version: that would overwrite blindly
                 raise Conflict("this page has not loaded the object yet; reload and try again")
-            result = write(principal_of(self), cluster, namespace, rv)
+            result = await self._run(write, principal_of(self), cluster, namespace, rv)
         except DomainError as exc:
             self.conflict = isinstance(exc, Conflict)
             self._show_error(key, str(exc))
@@ -564,70 +555,70 @@ class PinAppState(AppState):
         else:
             self.scaler_error = message
 
-    @rx.event
-    def reload_forms(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def reload_forms(self):  # type: ignore[no-untyped-def]
         """After a conflict: drop the edits and show the newest version in every form."""
         self._basis = {}
         self.action_error = self.scaler_error = ""
         self.conflict = False
-        self._fetch()
+        await self._fetch()
 
-    @rx.event
-    def set_replicas_input(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_replicas_input(self, value: str):  # type: ignore[no-untyped-def]
         self.replicas_input = value
 
-    @rx.event
-    def scale(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def scale(self):  # type: ignore[no-untyped-def]
         try:
             replicas = int(self.replicas_input)
         except ValueError:
             self.action_error = "Replicas must be a whole number."
             return None
         name = self._key()[2]
-        return self._act(
+        return await self._act(
             "replicas",
             lambda p, c, n, rv: actions.scale_pinapp(p, c, n, name, replicas, resource_version=rv),
             lambda _result: str(replicas),
             f"Scaled to {replicas}",
         )
 
-    @rx.event
-    def restart(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def restart(self):  # type: ignore[no-untyped-def]
         name = self._key()[2]
-        return self._act(
+        return await self._act(
             "restarted",
             lambda p, c, n, rv: actions.restart_pinapp(p, c, n, name, resource_version=rv),
             lambda result: form_values(result, None)["restarted"][1],
             "Restart started",
         )
 
-    @rx.event
-    def toggle_pause(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def toggle_pause(self):  # type: ignore[no-untyped-def]
         # What the button showed decides, not what the cluster holds now (a Conflict if those
         # differ): the "paused" basis is the version the button was drawn from.
         pause = not self._basis.get("paused", {}).get("value", self.app.get("paused") == "True")
         name = self._key()[2]
-        return self._act(
+        return await self._act(
             "paused",
             lambda p, c, n, rv: actions.set_paused(p, c, n, name, pause, resource_version=rv),
             lambda _result: pause,
             "Paused" if pause else "Resumed",
         )
 
-    @rx.event
-    def set_scaler_min(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_scaler_min(self, value: str):  # type: ignore[no-untyped-def]
         self.scaler_min = value
 
-    @rx.event
-    def set_scaler_max(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_scaler_max(self, value: str):  # type: ignore[no-untyped-def]
         self.scaler_max = value
 
-    @rx.event
-    def set_schedules_text(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_schedules_text(self, value: str):  # type: ignore[no-untyped-def]
         self.schedules_text = value
 
-    @rx.event
-    def save_scaler(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def save_scaler(self):  # type: ignore[no-untyped-def]
         if not self.scaler:
             return None
         scaler = self.scaler["name"]
@@ -638,15 +629,15 @@ class PinAppState(AppState):
                 p, c, n, scaler, int(low), int(high), resource_version=rv
             )
 
-        return self._act(
+        return await self._act(
             "limits",
             write,
             lambda result: form_values({}, result)["limits"][1],
             "PinScaler updated",
         )
 
-    @rx.event
-    def save_schedules(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def save_schedules(self):  # type: ignore[no-untyped-def]
         if not self.scaler:
             return None
         scaler = self.scaler["name"]
@@ -658,7 +649,7 @@ class PinAppState(AppState):
                 raise ValueError("schedules must be a YAML list")
             return actions.set_schedules(p, c, n, scaler, schedules, resource_version=rv)
 
-        return self._act(
+        return await self._act(
             "schedules",
             write,
             lambda result: form_values({}, result)["schedules"][1],
@@ -666,26 +657,28 @@ class PinAppState(AppState):
         )
 
     # ---- logs -------------------------------------------------------------------------------
-    @rx.event
-    def open_logs(self, pod: str):  # type: ignore[no-untyped-def]
-        cluster, namespace, _name = self._key()
+    @guarded
+    async def open_logs(self, pod: str):  # type: ignore[no-untyped-def]
+        cluster, namespace, name = self._key()
         self.following = False
         self.log_pod = pod
         try:
-            self.log_containers = logs.containers_of(cluster, namespace, pod)
+            self.log_containers = await self._run(_pod_containers, cluster, namespace, name, pod)
         except DomainError as exc:
-            self.log_error = str(exc)
+            self.log_containers, self.log_lines, self.log_error = [], [], str(exc)
             return
         self.log_container = self.log_containers[0] if self.log_containers else ""
-        self._read_logs()
+        await self._read_logs()
 
-    def _read_logs(self) -> None:
-        cluster, namespace, _name = self._key()
+    async def _read_logs(self) -> None:
+        cluster, namespace, name = self._key()
         try:
             tail = max(1, min(logs.MAX_LINES, int(self.log_tail or 200)))
-            self.log_lines = logs.pod_logs(
+            self.log_lines = await self._run(
+                _pod_log_lines,
                 cluster,
                 namespace,
+                name,
                 self.log_pod,
                 self.log_container or None,
                 tail,
@@ -693,57 +686,60 @@ class PinAppState(AppState):
             )
             self.log_error = ""
         except (DomainError, ValueError) as exc:
-            self.log_error = str(exc)
+            self.log_lines, self.log_error = [], str(exc)
 
-    @rx.event
-    def set_log_container(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_log_container(self, value: str):  # type: ignore[no-untyped-def]
         self.log_container = value
-        self._read_logs()
+        await self._read_logs()
 
-    @rx.event
-    def set_log_tail(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_log_tail(self, value: str):  # type: ignore[no-untyped-def]
         self.log_tail = value
-        self._read_logs()
+        await self._read_logs()
 
-    @rx.event
-    def set_log_search(self, value: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def set_log_search(self, value: str):  # type: ignore[no-untyped-def]
         self.log_search = value
-        self._read_logs()
+        await self._read_logs()
 
-    @rx.event
-    def close_logs(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def close_logs(self):  # type: ignore[no-untyped-def]
         self.log_pod, self.log_lines, self.following = "", [], False
 
-    @rx.event
-    def toggle_follow(self):  # type: ignore[no-untyped-def]
+    @guarded
+    async def toggle_follow(self):  # type: ignore[no-untyped-def]
         self.following = not self.following
         if self.following:
             return PinAppState.follow
         return None
 
-    @rx.event(background=True)
+    @guarded(background=True)
     async def follow(self):  # type: ignore[no-untyped-def]
-        """Stream new lines in a worker thread; stop on toggle, pod change or leaving the page.
+        """Stream new lines; stop on toggle, pod change, leaving the page or the session's end.
 
-        Lines are sent to the browser in batches at most once a second (each change of
-        ``log_lines`` is sent whole); stopping closes the stream's socket, freeing the thread.
+        The stream is opened in the UI's thread pool and read in a thread of its own (it lasts
+        as long as the user follows: it must not hold one of the pool's threads). Lines are
+        sent to the browser in batches at most once a second (each change of ``log_lines`` is
+        sent whole); stopping closes the stream's socket, which ends the thread.
         """
         token = time.monotonic()
         async with self:
             self._follow_token = token
-            cluster, namespace, _name = self._key()
+            cluster, namespace, name = self._key()
             pod, container, search = self.log_pod, self.log_container, self.log_search
             path = self.router.page.raw_path
         try:
-            stream = await asyncio.to_thread(
-                logs.follow_pod_logs, cluster, namespace, pod, container or None, 0, search or None
+            stream = await run_blocking(
+                _follow_pod, cluster, namespace, name, pod, container or None, search or None
             )
         except DomainError as exc:
             async with self:
                 self.log_error, self.following = str(exc), False
-            return
+                return self._answer(exc) if isinstance(exc, Outage) else None
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
+        finished = asyncio.Event()
 
         def pump() -> None:
             try:
@@ -753,8 +749,9 @@ class PinAppState(AppState):
                 loop.call_soon_threadsafe(queue.put_nowait, f"-- log stream ended: {exc}")
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
+                loop.call_soon_threadsafe(finished.set)
 
-        worker = asyncio.ensure_future(asyncio.to_thread(pump))
+        threading.Thread(target=pump, name=f"pinconsole-log-{pod}", daemon=True).start()
         ended = False
         try:
             while not ended:
@@ -776,15 +773,52 @@ class PinAppState(AppState):
                         or self.log_pod != pod
                         or self.router.page.raw_path != path
                     ):
-                        return
+                        return None
+                    try:  # a session that ended (revoked, signed out) stops reading here
+                        await self._principal()
+                    except Unauthenticated as exc:
+                        return self._answer(exc)
+                    except DomainError:
+                        pass  # an outage of the session store: the stream itself still reads
                     if batch:
                         self.log_lines = (self.log_lines + batch)[-logs.MAX_LINES :]
                     if ended:
                         self.following = False
         finally:
-            stream.close()  # unblocks the worker thread
+            stream.close()  # unblocks the reading thread
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(worker, 5)
+                await asyncio.wait_for(finished.wait(), 5)
+        return None
+
+
+def _entity_body(kind: str, namespace: str, name: str) -> dict[str, Any]:
+    from pinconsole.catalog.query import get_entity, read_scope
+
+    with read_scope() as session:
+        return dict(get_entity(session, kind, namespace, name).entity.body)
+
+
+def _entity_workloads(body: dict[str, Any], chart_app: str) -> dict[str, Any]:
+    """The entity's PinApps and the charts of one of them (``chart_app``, else the first)."""
+    version = queries.changes_version()  # before reading: a change while reading is seen next
+    rows = queries.workloads_for_entity(body)
+    keys = {f"{r['cluster']}/{r['namespace']}/{r['name']}": r for r in rows}
+    if chart_app not in keys:
+        chart_app = next(iter(keys), "")
+    charts, error = None, ""
+    if chart_app:
+        r = keys[chart_app]
+        try:
+            charts = _live_charts(queries.pinapp_history(r["cluster"], r["namespace"], r["name"]))
+        except DomainError as exc:
+            error = str(exc)
+    return {
+        "rows": [_display_row(r) for r in rows],
+        "chart_app": chart_app,
+        "charts": charts,
+        "error": error,
+        "version": version,
+    }
 
 
 class EntityWorkloadsState(AppState):
@@ -802,64 +836,50 @@ class EntityWorkloadsState(AppState):
     _version: int = -1
     _live_token: float = 0.0
 
-    def _fetch(self) -> None:
-        try:
-            rows = queries.workloads_for_entity(self._body)
-        except DomainError as exc:
-            self.error, self.rows = str(exc), []
+    def _show(self, view: dict[str, Any] | DomainError) -> None:
+        if isinstance(view, DomainError):
+            self.error, self.rows = str(view), []
             return
-        self.rows = [_display_row(r) for r in rows]
-        self.error = ""
-        keys = {f"{r['cluster']}/{r['namespace']}/{r['name']}": r for r in rows}
-        if self.chart_app not in keys:
-            self.chart_app = next(iter(keys), "")
-        if self.chart_app:
-            r = keys[self.chart_app]
-            try:
-                history = queries.pinapp_history(r["cluster"], r["namespace"], r["name"])
-            except DomainError as exc:
-                self.error = str(exc)
-            else:
-                self.replicas_chart, self.usage_chart, self.has_metrics_api = _live_charts(history)
-        self._version = queries.changes_version()
+        self.rows, self.chart_app, self.error = view["rows"], view["chart_app"], view["error"]
+        if view["charts"] is not None:
+            self.replicas_chart, self.usage_chart, self.has_metrics_api = view["charts"]
+        self._version = view["version"]
         self.loaded = True
 
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        from pinconsole.catalog.query import get_entity, read_scope
+    async def _fetch(self) -> None:
+        try:
+            view = await self._run(_entity_workloads, self._body, self.chart_app)
+        except DomainError as exc:
+            self._show(exc)
+            return
+        self._show(view)
 
+    # the live loop's hooks (refresh_while_open)
+    def _live_query(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return _entity_workloads, (self._body, self.chart_app)
+
+    @guarded
+    async def load(self):  # type: ignore[no-untyped-def]
         params = self.router.page.params
         try:
-            with read_scope() as session:
-                detail = get_entity(
-                    session,
-                    params.get("kind", ""),
-                    params.get("namespace", ""),
-                    params.get("name", ""),
-                )
-            self._body = dict(detail.entity.body)
+            self._body = await self._run(
+                _entity_body,
+                params.get("kind", ""),
+                params.get("namespace", ""),
+                params.get("name", ""),
+            )
         except (DomainError, AttributeError) as exc:
             self.error, self.rows, self.loaded = str(exc), [], True
             return None
         self.chart_app = ""
-        self._fetch()
+        await self._fetch()
         return EntityWorkloadsState.live
 
-    @rx.event
-    def show_chart(self, key: str):  # type: ignore[no-untyped-def]
+    @guarded
+    async def show_chart(self, key: str):  # type: ignore[no-untyped-def]
         self.chart_app = key
-        self._fetch()
+        await self._fetch()
 
-    @rx.event(background=True)
+    @guarded(background=True)
     async def live(self):  # type: ignore[no-untyped-def]
-        token = time.monotonic()
-        async with self:
-            self._live_token = token
-            path = self.router.page.raw_path
-        while True:
-            await asyncio.sleep(LIVE_SECONDS)
-            async with self:
-                if self._live_token != token or self.router.page.raw_path != path:
-                    return
-                if queries.changes_version() != self._version:
-                    self._fetch()
+        return await refresh_while_open(self)

@@ -56,6 +56,7 @@ def ldap_console() -> Iterator[str]:
             "PINCONSOLE_DATABASE_URL": f"sqlite:///{tmp / 'pinconsole.db'}",
             "PINCONSOLE_CONFIG": str(tmp / "pinconsole.toml"),
             "PINCONSOLE_AUTH_MODE": "ldap",
+            "PINCONSOLE_SESSION_SECRET": "e2e-ldap-" + "s" * 23,
             "PINCONSOLE_ORG_CONFIG": str(config),
             "PINCONSOLE_ADMIN_GROUP": "admins",
             "PINCONSOLE_ADMINS": "[]",

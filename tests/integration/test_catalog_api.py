@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from fixtures.http_files import serve_directory
+from fixtures.web import allow_reading
 
 from pinconsole.access.tokens import create_token, revoke_token
 from pinconsole.api.app import create_api
@@ -38,15 +37,10 @@ def api(db: str, tmp_path: Path) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
+def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    with serve_directory(tmp_path / "www") as served:
+        allow_reading(monkeypatch, served[0].removeprefix("http://"))  # loopback only when listed
+        yield served
 
 
 def test_every_route_needs_a_token(api: TestClient) -> None:
@@ -165,6 +159,34 @@ def test_register_url_location_then_read_it(api: TestClient, web: tuple[str, Pat
     # The import committed in this process: the cached empty answer is gone.
     after = api.get("/api/v1/entities", params={"text": "fresh"}).json()
     assert [i["metadata"]["name"] for i in after["items"]] == ["fresh-svc"]
+
+
+def test_catalog_reads_answer_304_while_the_etag_holds(api: TestClient, tmp_path: Path) -> None:
+    by_ref = "/api/v1/entities/by-ref/component/default/pay-svc"
+    page = ("/api/v1/entities", {"kind": "component", "facets": "owner"})
+    first = api.get(by_ref)
+    tag = first.headers["etag"]
+    assert tag.startswith('W/"') and first.headers["cache-control"] == "private, no-cache"
+    again = api.get(by_ref, headers={"If-None-Match": tag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
+    assert api.get(by_ref, headers={"If-None-Match": f'W/"other", {tag}'}).status_code == 304
+    assert api.get(by_ref, headers={"If-None-Match": 'W/"other"'}).content == first.content
+    # Authorization comes first: no token, no 304 (nor a word about the entity).
+    anonymous = {"Authorization": "", "If-None-Match": tag}
+    assert api.get(by_ref, headers=anonymous).status_code == 401
+
+    listed = api.get(page[0], params=page[1])
+    unchanged = {"If-None-Match": listed.headers["etag"]}
+    assert api.get(page[0], params=page[1], headers=unchanged).status_code == 304
+    other = api.get(page[0], params={**page[1], "kind": "api"})
+    assert other.headers["etag"] != listed.headers["etag"]
+    # A change to what the page shows is a new ETag and the new body.
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "catalog-info.yaml").write_text(NEW_SERVICE)
+    assert import_locations([str(tmp_path / "more")]).errors == []
+    changed = api.get(page[0], params=page[1], headers=unchanged)
+    assert changed.status_code == 200 and changed.headers["etag"] != listed.headers["etag"]
+    assert "fresh-svc" in changed.text
 
 
 def test_file_locations_need_an_administrator(api: TestClient, tmp_path: Path) -> None:

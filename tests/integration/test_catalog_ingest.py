@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from fixtures.web import allow_reading, base_url, files, host_port, serving
 from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
@@ -250,22 +250,15 @@ def test_dir_relations_with_two_origins(db: str, valid_dir: Path) -> None:
     assert ("group:default/payments-team", "hasMember", "user:default/jdoe") in _relations()
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def http_root(tmp_path: Path) -> Iterator[tuple[str, Path, ThreadingHTTPServer]]:
+def http_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, Path, ThreadingHTTPServer]]:
     root = tmp_path / "www"
     shutil.copytree(FIXTURES / "valid", root)
-    handler = functools.partial(_Handler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root, server
-    server.shutdown()
-    server.server_close()
+    with serving(files(root)) as server:
+        allow_reading(monkeypatch, host_port(server))  # loopback is read only when listed
+        yield base_url(server), root, server
 
 
 def test_url_import_and_unreachable_location(db: str, http_root: tuple) -> None:
@@ -291,12 +284,12 @@ def test_url_import_and_unreachable_location(db: str, http_root: tuple) -> None:
     server.shutdown()
     server.server_close()
     down = import_locations([url])
-    assert len(down.errors) == 1 and "cannot fetch URL" in down.errors[0].message
+    assert [e.message for e in down.errors] == [f"cannot fetch {url}: not allowed or not reachable"]
     ents = _entities()
     assert len(ents) == 17 and all(e.status == "active" for e in ents.values())
     with session_scope() as s:
         stored = s.exec(select(CatalogError.message)).scalars().all()
-    assert len(stored) == 1 and "cannot fetch URL" in stored[0]
+    assert len(stored) == 1 and "not allowed or not reachable" in stored[0]
 
 
 def test_missing_file_changes_nothing(db: str, valid_dir: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pinconsole.catalog.openapi import describe
 from pinconsole.state.catalog import ref_url, score_intent, short_ref
-from pinconsole.state.entity import openapi_operations
 
 OPENAPI = """
 openapi: 3.0.3
@@ -21,22 +21,27 @@ paths:
 
 
 def test_openapi_operations_in_file_order() -> None:
-    ops, error = openapi_operations(OPENAPI)
-    assert error == ""
-    assert [(o["method"], o["path"], o["summary"]) for o in ops] == [
+    api = describe(OPENAPI)
+    assert api.error == ""
+    assert [(o["method"], o["path"], o["summary"]) for o in api.operations] == [
         ("GET", "/pets", "List pets"),
         ("POST", "/pets", "Add a pet"),
         ("DELETE", "/pets/{id}", "Remove"),
     ]
-    assert ops[2]["intent"] == "error"
+    assert api.info == {"title": "Pets", "version": "1.0", "spec": "OpenAPI 3.0.3"}
 
 
 def test_openapi_operations_json_and_broken() -> None:
     doc = {"swagger": "2.0", "paths": {"/x": {"put": {"summary": "Put x"}}}}
-    ops, _ = openapi_operations(json.dumps(doc))
-    assert ops[0]["method"] == "PUT"
-    assert openapi_operations("a: [unclosed")[1].startswith("The definition is not valid")
-    assert openapi_operations("info: {}")[1] == "The definition has no paths."
+    assert describe(json.dumps(doc)).operations[0]["method"] == "PUT"
+    assert describe("a: [unclosed").error.startswith("The definition is not valid")
+    assert describe("info: {}").error == "The definition has no paths."
+
+
+def test_a_deeply_nested_definition_is_a_message_not_a_recursion_error() -> None:
+    """The definition is a descriptor's text: it gets the descriptors' limits (yaml.safe_load
+    raised RecursionError at ~1,000 levels, failing the whole entity page)."""
+    assert "not valid" in describe("paths: " + "[" * 3000 + "]" * 3000).error
 
 
 def test_refs_for_display() -> None:

@@ -415,16 +415,16 @@ def test_search_keys_move_open_and_clear() -> None:
         {"kind": "Team", "title": "Payments", "subtitle": "", "url": "/teams/payments"},
         {"kind": "Component", "title": "Payments API", "subtitle": "", "url": "/c/p"},
     ]
-    s.key_down("ArrowDown")  # type: ignore[attr-defined]
-    s.key_down("ArrowDown")  # type: ignore[attr-defined]
+    s._key("ArrowDown")  # type: ignore[attr-defined]
+    s._key("ArrowDown")  # type: ignore[attr-defined]
     assert s.highlighted == 1  # type: ignore[attr-defined]  # stops at the last result
-    s.key_down("ArrowUp")  # type: ignore[attr-defined]
+    s._key("ArrowUp")  # type: ignore[attr-defined]
     assert s.highlighted == 0  # type: ignore[attr-defined]
-    event = s.key_down("Enter")  # type: ignore[attr-defined]
+    event = s._key("Enter")  # type: ignore[attr-defined]
     assert '"/teams/payments"' in str(event.args)
     assert (s.query, s.results, s.open) == ("", [], False)  # type: ignore[attr-defined]
     s.query, s.open = "x", True  # type: ignore[attr-defined]
-    s.key_down("Escape")  # type: ignore[attr-defined]
+    s._key("Escape")  # type: ignore[attr-defined]
     assert (s.query, s.open) == ("", False)  # type: ignore[attr-defined]
 
 
@@ -489,13 +489,15 @@ def test_home_has_its_modules_with_empty_states_and_plugin_modules(
 
 async def test_a_failing_home_read_is_an_error_message_not_an_empty_module() -> None:
     from pinconsole.pages.home import home_page
-    from pinconsole.state.home import _fetch
+    from pinconsole.state.home import HomeState
 
     def broken() -> None:
         raise RuntimeError("database is locked")
 
-    assert await _fetch("Recent activity", lambda n: [n], 6) == ([6], "")
-    value, error = await _fetch("Recent activity", broken)
+    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+    home = root.get_substate(HomeState.get_full_name().split(".")[1:])
+    assert await home._read("Recent activity", lambda n: [n], 6) == ([6], "")
+    value, error = await home._read("Recent activity", broken)
     assert value is None
     assert error == "Recent activity could not be loaded (RuntimeError: database is locked)"
     code = js(home_page())

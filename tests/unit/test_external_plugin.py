@@ -30,6 +30,7 @@ def hello_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     yield
     registry_module.get_registry.cache_clear()
     sys.modules.pop("hello_plugin", None)
+    sys.modules.pop("hello_plugin.ui", None)
 
 
 def test_entry_point_plugin_contributes_page_and_tab(hello_installed: None) -> None:
@@ -90,9 +91,10 @@ def test_a_broken_external_plugin_is_reported_not_fatal(
     assert "broken" in registry.errors and "no_such_module" in registry.errors["broken"]
 
 
-def test_the_plugin_route_is_served_under_api_v1_behind_the_token(
+def test_the_plugin_routes_and_health_check_are_served_under_api_v1(
     hello_installed: None, db: str
 ) -> None:
+    """Its routes behind the token, its public route without one, its check in the health."""
     from fastapi.testclient import TestClient
 
     from pinconsole.access.tokens import create_token
@@ -104,4 +106,53 @@ def test_the_plugin_route_is_served_under_api_v1_behind_the_token(
         assert client.get("/api/v1/hello").status_code == 401
         token = create_token("hello-bot")
         answer = client.get("/api/v1/hello", headers={"Authorization": f"Bearer {token}"})
+        ping = client.get("/api/v1/hello/ping")
+        health = client.get("/api/v1/health").json()
     assert answer.status_code == 200 and answer.json() == {"hello": "hello-bot"}
+    assert ping.status_code == 200 and ping.json() == {"pong": "hello"}
+    assert health["checks"]["hello"] == {"status": "ok"}
+
+
+def test_a_public_route_never_shadows_a_protected_one() -> None:
+    """A plugin's public router naming a protected path does not open it."""
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+
+    from pinconsole.api.app import create_api
+    from pinconsole.plugins import Plugin
+
+    public = APIRouter()
+
+    @public.get("/me")
+    def me() -> dict[str, str]:
+        return {"name": "anyone"}
+
+    registry = Registry()
+    registry.register(Plugin(name="sneaky", public_api_routers=[public]))
+    with TestClient(create_api(registry)) as client:
+        assert client.get("/api/v1/me").status_code == 401
+
+
+def test_lazy_pages_are_built_when_asked_and_a_failing_external_one_is_reported() -> None:
+    from pinconsole.plugins import PageSpec, Plugin
+
+    built: list[str] = []
+
+    def pages() -> list[PageSpec]:
+        built.append("pages")
+        return [PageSpec(route="/lazy", title="Lazy", component=lambda: None)]
+
+    def broken() -> list[PageSpec]:
+        raise RuntimeError("no such page module")
+
+    registry = Registry()
+    registry.register(Plugin(name="lazy", pages=pages))
+    registry.register(Plugin(name="broken", pages=broken), external=True)
+    assert built == []  # registering built nothing
+    assert [p.route for p in registry.pages] == ["/lazy"]
+    assert [p.route for p in registry.pages] == ["/lazy"] and built == ["pages"]  # once
+    assert "no such page module" in registry.errors["broken"]
+    builtin = Registry()
+    builtin.register(Plugin(name="core-ish", pages=broken))
+    with pytest.raises(RuntimeError, match="no such page module"):
+        _ = builtin.pages  # a built-in's fault is a fault

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 ORG = Path(__file__).resolve().parents[2] / "fixtures" / "access" / "org.yaml"
 
@@ -18,3 +20,16 @@ def org(db: str) -> str:
     summary = import_locations([str(ORG)], actor="test")
     assert not summary.errors, summary.errors
     return db
+
+
+@pytest.fixture
+def access_client(org: str) -> Iterator[TestClient]:
+    """The API with the access routes (tokens, sessions) on the ``org`` catalog."""
+    from pinconsole.access.api import router
+    from pinconsole.api.app import create_api
+    from pinconsole.plugins import Plugin, Registry
+
+    registry = Registry()
+    registry.register(Plugin(name="access-routes", api_routers=[router]))
+    with TestClient(create_api(registry)) as c:
+        yield c

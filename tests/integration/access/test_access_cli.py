@@ -207,3 +207,12 @@ def test_demo_seed_leaves_an_audit_row(db: str, monkeypatch: pytest.MonkeyPatch)
     rows, total = list_audit(AuditFilter(action="demo.seed"))
     assert total == 1 and rows[0].actor == "cli"
     assert rows[0].after == {"added": 3, "updated": 0, "unchanged": 0, "orphaned": 0, "errors": 0}
+
+
+def test_serve_listens_where_it_is_told() -> None:
+    """Loopback by default (a bare backend is for this machine); --host for anything else."""
+    assert serve_command(3100, backend_only=True)[4:6] == ["--backend-host", "127.0.0.1"]
+    wide = serve_command(3100, backend_only=False, host="0.0.0.0")
+    assert wide[4:6] == ["--backend-host", "0.0.0.0"]
+    result = runner.invoke(app, ["serve", "--help"])
+    assert "--host" in result.stdout

@@ -1,18 +1,31 @@
-"""API tokens: only the hash is stored, verify, revoke, last use, audit."""
+"""API tokens: only the hash is stored, verify, revoke, last use, expiry, audit."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlmodel import select
 
-from pinconsole.access import AuditFilter, list_audit
-from pinconsole.access.tokens import create_token, list_tokens, revoke_token, verify_token
+from pinconsole.access import AuditFilter, list_audit, tokens
+from pinconsole.access.tokens import (
+    MAX_EXPIRY_DAYS,
+    create_token,
+    known_token,
+    list_tokens,
+    revoke_token,
+    verify_token,
+)
 from pinconsole.db import session_scope
 from pinconsole.errors import Invalid, NotFound, Unauthenticated
+from pinconsole.migrations import upgrade_database
 from pinconsole.models import ApiToken
+from pinconsole.models._types import utcnow
+from pinconsole.settings import get_settings
 
 
 def _rows() -> list[ApiToken]:
@@ -73,3 +86,70 @@ def test_bad_user_names_are_refused(db: str) -> None:
         with pytest.raises(Invalid):
             create_token(bad)
     assert _rows() == []
+
+
+def test_tokens_expire_after_the_default_or_their_own_lifetime(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = utcnow()
+    create_token("deploy-bot")
+    create_token("deploy-bot", expires_in_days=7)
+    monkeypatch.setenv("PINCONSOLE_TOKEN_EXPIRY_DAYS", "30")
+    get_settings.cache_clear()
+    create_token("deploy-bot")
+    thirty, seven, ninety = (t.expires_at - before for t in list_tokens("deploy-bot"))
+    assert timedelta(days=90) <= ninety < timedelta(days=90, minutes=1)
+    assert timedelta(days=7) <= seven < timedelta(days=7, minutes=1)
+    assert timedelta(days=30) <= thirty < timedelta(days=30, minutes=1)
+    for bad in (0, -1, MAX_EXPIRY_DAYS + 1):
+        with pytest.raises(Invalid, match="expires after 1 to"):
+            create_token("deploy-bot", expires_in_days=bad)
+    (event, *_), _ = list_audit(AuditFilter(action="token.create"))
+    assert "expires_at" in event.after
+
+
+def test_an_expired_token_is_refused_with_a_clear_message(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = create_token("deploy-bot", expires_in_days=1)
+    for _ in range(50):  # the first use writes last_used_at: a new data generation, whose
+        verify_token(raw)  # notification (PostgreSQL) may arrive a moment later
+        if known_token(raw) is not None:
+            break  # cached from now on
+        time.sleep(0.05)
+    assert known_token(raw) is not None
+    later = utcnow() + timedelta(days=1, seconds=1)
+    monkeypatch.setattr(tokens, "utcnow", lambda: later)
+    for check in (verify_token, known_token):
+        with pytest.raises(Unauthenticated, match=r"expired at .* UTC; create a new one"):
+            check(raw)
+    monkeypatch.undo()
+    with session_scope() as s:  # and straight from the database
+        row = s.exec(select(ApiToken)).one()
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        s.add(row)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verify_token(raw)
+    (info,) = list_tokens()
+    assert info.state == "expired" and info.last_used_at is not None
+
+
+def test_existing_tokens_get_90_days_from_the_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, "0013")
+    engine = create_engine(url)
+    created = datetime(2020, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO api_token (user, token_hash, prefix, is_admin, description, "
+                "created_at) VALUES ('old-bot', 'h', 'pct_x', 0, '', :at)"
+            ),
+            {"at": created.replace(tzinfo=None)},
+        )
+    upgrade_database(url)
+    with engine.connect() as conn:
+        (expires,) = conn.execute(text("SELECT expires_at FROM api_token")).one()
+    engine.dispose()
+    expires = datetime.fromisoformat(str(expires)).replace(tzinfo=UTC)
+    assert timedelta(days=89) < expires - utcnow() <= timedelta(days=90)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pinconsole.compute import tenancy
 from pinconsole.compute.cache import ClusterCache
 from pinconsole.compute.clusters import ClusterManager, api_factory
-from pinconsole.compute.sandbox import Sandbox, SandboxEmulator, seed_demo
+from pinconsole.sandbox import Sandbox, SandboxEmulator, seed_demo
 from pinconsole.settings import ClusterSettings, get_settings
 
 SERVICES = [
@@ -50,7 +49,5 @@ def owners(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Namespace pins belongs to team pins, boards to team boards (through settings)."""
     monkeypatch.setenv("PINCONSOLE_NAMESPACE_OWNERS", '{"pins": "pins", "boards": "boards"}')
     get_settings.cache_clear()
-    tenancy.clear_cache()
     yield
-    tenancy.clear_cache()
     get_settings.cache_clear()

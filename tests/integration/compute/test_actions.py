@@ -13,8 +13,8 @@ from fixtures.polling import wait_for
 from pinconsole.access import AuditFilter, Principal, list_audit
 from pinconsole.compute import actions, logs, tenancy
 from pinconsole.compute.clusters import ClusterManager
-from pinconsole.compute.sandbox import PINAPPS, PINSCALERS, Sandbox, pinscaler_body
 from pinconsole.errors import Conflict, Forbidden, Invalid
+from pinconsole.sandbox import PINAPPS, PINSCALERS, Sandbox, pinscaler_body
 
 ALICE = Principal(name="alice", groups=frozenset({"group:default/pins"}))
 CHILD = Principal(name="carol", groups=frozenset({"group:default/pins-api", "group:default/pins"}))
@@ -82,7 +82,7 @@ def test_other_team_is_refused_and_denial_audited(
 def test_unowned_namespace_needs_admin(
     db: str, owners: None, sandbox: Sandbox, manager: ClusterManager
 ) -> None:
-    from pinconsole.compute.sandbox import pinapp_body
+    from pinconsole.sandbox import pinapp_body
 
     sandbox.call(sandbox.emulator.create, PINAPPS, "lonely", pinapp_body("orphan"))
     wait_for(lambda: ("lonely", "orphan") in manager.get("sandbox").rows)
@@ -205,11 +205,9 @@ def test_namespace_owner_from_group_annotation(
                 etag="1",
             )
         )
-    tenancy.clear_cache()
     assert tenancy.owners_of("boards") == {"group:default/boards"}
     assert tenancy.namespaces_of("boards") == {"boards", "x"}
     actions.scale_pinapp(BOB, "sandbox", "boards", "boards-api", 1, manager=manager)
-    tenancy.clear_cache()
 
 
 def test_logs_tail_container_search_follow(sandbox: Sandbox, manager: ClusterManager) -> None:

@@ -12,8 +12,8 @@ from pinconsole.access import AuditFilter, list_audit
 from pinconsole.access.tokens import create_token
 from pinconsole.api.app import create_api
 from pinconsole.compute.clusters import ClusterManager, get_manager, set_manager
-from pinconsole.compute.sandbox import PINAPPS, Sandbox
 from pinconsole.plugins import get_registry
+from pinconsole.sandbox import PINAPPS, Sandbox
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_logs_only_of_the_pinapps_own_pods(api: TestClient, manager: ClusterMana
 def test_schedules_with_a_stale_version_conflict(api: TestClient, sandbox: Sandbox) -> None:
     """The client's resourceVersion is the precondition: a stale one is a 409 naming what the
     PinScaler holds now, nothing changes, and the attempt is audited."""
-    from pinconsole.compute.sandbox import PINSCALERS, pinscaler_body
+    from pinconsole.sandbox import PINSCALERS, pinscaler_body
 
     body = pinscaler_body("pins-api", "pins-api")
     sandbox.call(sandbox.emulator.create, PINSCALERS, "pins", body)

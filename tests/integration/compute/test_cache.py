@@ -11,9 +11,15 @@ from kubernetes import client, config
 
 from pinconsole.compute import queries
 from pinconsole.compute.clusters import ClusterManager
-from pinconsole.compute.sandbox import PINAPPS, PODS, Sandbox, pinapp_body
+from pinconsole.sandbox import PINAPPS, PODS, Sandbox, pinapp_body
 
 GROUP, VERSION = "compute.pinconsole.io", "v1alpha1"
+
+
+@pytest.fixture(autouse=True)
+def _catalog(sqlite_db: str) -> str:
+    """Rows name the team owning their namespace, which the queries read from the catalog."""
+    return sqlite_db
 
 
 def _api(sandbox: Sandbox) -> client.CustomObjectsApi:
@@ -95,7 +101,7 @@ def test_unreachable_cluster_is_stale_while_others_work(
 ) -> None:
     from pinconsole.compute.cache import ClusterCache
     from pinconsole.compute.clusters import api_factory
-    from pinconsole.compute.sandbox import free_port
+    from pinconsole.sandbox import free_port
     from pinconsole.settings import ClusterSettings
 
     dead = Sandbox(port=free_port())
@@ -176,7 +182,7 @@ def test_metrics_sampling(sandbox: Sandbox, manager: ClusterManager) -> None:
 def test_no_metrics_api_is_reported(tmp_path) -> None:
     from pinconsole.compute.cache import ClusterCache
     from pinconsole.compute.clusters import api_factory
-    from pinconsole.compute.sandbox import SandboxEmulator, seed_demo
+    from pinconsole.sandbox import SandboxEmulator, seed_demo
     from pinconsole.settings import ClusterSettings
 
     sb = Sandbox(SandboxEmulator(metrics_api=False), kubeconfig=tmp_path / "kc").start()

@@ -14,7 +14,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from pinconsole.compute.crds import CRD_DIR
-from pinconsole.compute.sandbox import Sandbox
+from pinconsole.sandbox import Sandbox
 
 GROUP, VERSION = "compute.pinconsole.io", "v1alpha1"
 EXAMPLES = CRD_DIR.parent / "examples"

@@ -10,6 +10,10 @@ from fixtures.ldap import Slapd, running_slapd
 from fixtures.ldap import slapd as slapd
 from fixtures.ldap_org_data import CONFIG, DIRECTORY, READER_PW
 
+from pinconsole.org import auth
+from pinconsole.org.auth import FailureLimiter
+from pinconsole.settings import get_settings
+
 
 @pytest.fixture
 def directory(tmp_path: Path) -> Iterator[Slapd]:
@@ -30,3 +34,27 @@ def write_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
         return path
 
     return write
+
+
+@pytest.fixture
+def ldap_settings(
+    directory: Slapd,
+    write_config: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Slapd]:
+    """Auth mode ldap against ``directory``, a fresh in-process lockout; no database chosen."""
+    path = write_config(directory)
+    monkeypatch.setenv("PINCONSOLE_ORG_CONFIG", str(path))
+    monkeypatch.setenv("PINCONSOLE_AUTH_MODE", "ldap")
+    monkeypatch.setenv("PINCONSOLE_ADMIN_GROUP", "admins")
+    monkeypatch.delenv("PINCONSOLE_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    monkeypatch.setattr(auth, "limiter", FailureLimiter())
+    yield directory
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def ldap_mode(ldap_settings: Slapd, sqlite_db: str) -> Slapd:
+    """``ldap_settings`` on SQLite (failed sign-ins are audited there)."""
+    return ldap_settings

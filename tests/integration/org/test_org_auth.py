@@ -4,8 +4,6 @@ rate limit per user and client (in process and in Redis), groups and the admin r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fixtures.ldap import Slapd
@@ -22,23 +20,6 @@ from pinconsole.org.auth import (
 from pinconsole.settings import get_settings
 
 pytestmark = pytest.mark.slapd
-
-
-@pytest.fixture
-def ldap_mode(
-    directory: Slapd,
-    write_config: Callable[..., Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Slapd]:
-    path = write_config(directory)
-    monkeypatch.setenv("PINCONSOLE_ORG_CONFIG", str(path))
-    monkeypatch.setenv("PINCONSOLE_AUTH_MODE", "ldap")
-    monkeypatch.setenv("PINCONSOLE_ADMIN_GROUP", "admins")
-    monkeypatch.delenv("PINCONSOLE_REDIS_URL", raising=False)
-    get_settings.cache_clear()
-    monkeypatch.setattr(auth, "limiter", FailureLimiter())
-    yield directory
-    get_settings.cache_clear()
 
 
 def test_sign_in_by_uid_or_mail(ldap_mode: Slapd) -> None:
@@ -100,7 +81,8 @@ def test_limit_shared_through_redis(ldap_mode: Slapd, monkeypatch: pytest.Monkey
     monkeypatch.setenv("PINCONSOLE_REDIS_URL", "redis://127.0.0.1:6379/0")
     get_settings.cache_clear()
     client = f"redis-{uuid.uuid4().hex}"
-    worker_a, worker_b = FailureLimiter(), FailureLimiter()  # two processes' limiters
+    namespace = f"test-signin-fail:{uuid.uuid4().hex}"  # shared Redis: keys of this test only
+    worker_a, worker_b = FailureLimiter(namespace=namespace), FailureLimiter(namespace=namespace)
     monkeypatch.setattr(auth, "limiter", worker_a)
     for _ in range(5):
         with pytest.raises(Unauthenticated):
@@ -108,7 +90,11 @@ def test_limit_shared_through_redis(ldap_mode: Slapd, monkeypatch: pytest.Monkey
     monkeypatch.setattr(auth, "limiter", worker_b)
     with pytest.raises(TooManyAttempts):
         authenticate("frank", "pw-frank", client=client)
-    worker_b.succeeded(f"frank|{client}")  # clean up the shared key
+    import redis
+
+    r = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    for key in r.scan_iter(f"{namespace}:*"):  # clean up the shared keys
+        r.delete(key)
 
 
 def test_directory_down_says_so(ldap_mode: Slapd) -> None:
@@ -120,7 +106,6 @@ def test_directory_down_says_so(ldap_mode: Slapd) -> None:
 def test_registered_authenticator_maps_admin_group(ldap_mode: Slapd, sqlite_db: str) -> None:
     from pinconsole.access.authenticators import authenticate as access_authenticate
 
-    auth.register()
     alice = access_authenticate("ldap", "alice", "pw-alice")
     assert alice.name == "alice" and alice.is_admin and not alice.is_service_account
     bob = access_authenticate("ldap", "bob", "pw-bob")
@@ -133,7 +118,6 @@ def test_access_core_passes_the_client_through(ldap_mode: Slapd, sqlite_db: str)
     """The sign-in page calls the access core with the browser's IP; the limit is per client."""
     from pinconsole.access.authenticators import authenticate as access_authenticate
 
-    auth.register()
     for _ in range(5):
         with pytest.raises(Unauthenticated, match="Wrong"):
             access_authenticate("ldap", "carol", "bad", client="7.7.7.7")

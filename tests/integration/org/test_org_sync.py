@@ -194,6 +194,35 @@ def test_small_removals_pass_the_guard(
     assert run.status == "ok" and run.users_removed == 1
 
 
+def test_a_removed_users_tokens_end_with_them(
+    db: str, directory: Slapd, write_config: Callable[..., Path]
+) -> None:
+    """A token outliving its person kept their access (an admin token, admin) until expiry."""
+    from pinconsole.access.tokens import create_token, list_tokens, verify_token
+    from pinconsole.errors import Unauthenticated
+
+    config = write_config(directory)
+    assert sync_org(config).status == "ok"
+    gone = create_token("Frank", admin=True, description="laptop")
+    kept = create_token("alice")
+    bot = create_token("ops-bot", description="a service account is never in the directory")
+    assert verify_token(gone).is_admin
+
+    directory.delete(f"uid=frank,ou=people,{BASE}")
+    assert sync_org(config, triggered_by="test").status == "ok"
+    with pytest.raises(Unauthenticated, match="revoked"):
+        verify_token(gone)
+    assert verify_token(kept).name == "alice" and verify_token(bot).name == "ops-bot"
+    assert [t.state for t in list_tokens("frank")] == ["revoked"]
+    with session_scope() as s:
+        row = s.exec(select(AuditEvent).where(col(AuditEvent.target) == "user:frank")).one()
+    assert (row.action, row.actor, row.detail) == (
+        "token.revoke",
+        "test",
+        "the user left the directory",
+    )
+
+
 def test_one_sync_at_a_time(
     db: str, directory: Slapd, write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

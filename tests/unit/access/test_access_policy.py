@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pinconsole.access.policy import Resource, allow_any_principal, is_allowed
+from collections.abc import Callable
+
+from pinconsole.access.policy import Resource, is_allowed
 from pinconsole.access.principal import Principal, group_ref
+from pinconsole.catalog.locations import REGISTER
+from pinconsole.plugins import Plugin
 
 SERVICE = Resource("component", "component:default/payments", frozenset({"group:default/platform"}))
 ORPHAN = Resource("component", "component:default/legacy")
@@ -44,11 +48,13 @@ def test_admin_actions_are_admin_only_even_for_owners() -> None:
     assert is_allowed(root, "admin.org.sync", SERVICE)
 
 
-def test_open_actions() -> None:
+def test_open_actions_are_the_plugins(with_plugin: Callable[[Plugin], Plugin]) -> None:
+    assert is_allowed(linus, REGISTER, ORPHAN)  # the catalog plugin's: anyone registers a URL
     assert not is_allowed(linus, "test.open-thing", ORPHAN)
-    allow_any_principal("test.open-thing")
+    with_plugin(Plugin(name="test-open", open_actions=["test.open-thing", "admin.test.sneak"]))
     assert is_allowed(linus, "test.open-thing", ORPHAN)
     assert not is_allowed(linus, "admin.test.open-thing", ORPHAN)
+    assert not is_allowed(linus, "admin.test.sneak", ORPHAN)  # admin.* never opens
 
 
 def test_group_ref_normalises_every_spelling() -> None:

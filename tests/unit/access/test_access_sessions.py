@@ -1,8 +1,14 @@
-"""Signed session cookie values: round trip, tampering, expiry, secret rotation."""
+"""Signed session cookie values: round trip, tampering, expiry, secret rotation (revocations
+need the database: tests/integration/access/test_access_session_revocation.py)."""
 
 from __future__ import annotations
 
-from pinconsole.access.sessions import read_session, sign_session
+from pinconsole.access.sessions import SessionClaim, parse_session, sign_session
+
+
+def read_session(value: str, **kwargs: object) -> str | None:
+    claim = parse_session(value, **kwargs)  # type: ignore[arg-type]
+    return claim.user if claim else None
 
 
 def test_round_trip_keeps_any_name() -> None:
@@ -28,3 +34,8 @@ def test_expired_value_is_rejected() -> None:
     value = sign_session("ada", now=1_000_000, secret="s1")
     assert read_session(value, now=1_000_000 + 59, max_age=60, secret="s1") == "ada"
     assert read_session(value, now=1_000_000 + 61, max_age=60, secret="s1") is None
+
+
+def test_the_claim_says_when_it_was_signed() -> None:
+    value = sign_session("ada", now=1_000_000.7, secret="s1")
+    assert parse_session(value, now=1_000_001, secret="s1") == SessionClaim("ada", 1_000_000)

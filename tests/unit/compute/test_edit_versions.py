@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinconsole.state.workloads import after_write, follow_versions, form_values
+from pinconsole.compute.versions import after_write, follow_versions, form_values
 
 
 def _app(rv: str, replicas: int = 3, paused: bool = False) -> dict[str, Any]:

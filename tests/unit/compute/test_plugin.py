@@ -1,16 +1,19 @@
 """The compute plugin registers its pages, the Workloads tab, its API routes and the start job."""
 
 from pinconsole.compute.plugin import plugin
+from pinconsole.plugins import Registry
 
 
 def test_plugin_contributions() -> None:
     p = plugin()
     assert p.name == "compute"
-    assert {page.route for page in p.pages} == {
+    registry = Registry()
+    registry.register(p)
+    assert {page.route for page in registry.pages} == {
         "/workloads",
         "/workloads/[cluster]/[namespace]/[name]",
     }
-    tab = p.entity_tabs[0]
+    tab = registry.entity_tabs[0]
     assert tab.label == "Workloads"
     assert tab.predicate({"metadata": {"annotations": {"backstage.io/kubernetes-id": "x"}}})
     assert tab.predicate(

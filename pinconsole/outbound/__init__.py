@@ -1,0 +1,1 @@
+"""Outbound reads: which URLs PinConsole may fetch (``allowlist``) and the one client that does."""
