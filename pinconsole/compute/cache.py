@@ -347,6 +347,11 @@ class ClusterCache:
             self._api = self.api_factory()
         return self._api
 
+    def _reconnect(self) -> None:
+        """Build the next client afresh from the cluster's settings: a kubeconfig rewritten
+        while the cluster was unreachable (another server, a rotated token) takes effect."""
+        self._api = None
+
     def _call(self, kind: str, **kwargs: Any) -> Any:
         """Start a list or watch request for ``kind`` and return the raw urllib3 response."""
         api = self.api()
@@ -388,6 +393,7 @@ class ClusterCache:
             log.warning("cluster %s %s unreachable: %s", self.name, kind, error)
         state.error = error
         self._changed()
+        self._reconnect()
         retry_state = RetryCallState(None, None, (), {})
         retry_state.attempt_number = state.failures
         self._stop.wait(wait(retry_state))
@@ -646,6 +652,7 @@ class ClusterCache:
                 state.error = f"no answer: {type(exc).__name__}: {exc}"[:300]
                 self._changed()
                 self._drop_watches()
+            self._reconnect()
             return False
         self._recovered("heartbeat")
         return True

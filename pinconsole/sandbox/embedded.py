@@ -5,12 +5,16 @@ job starts one, seeded with a PinApp per catalog service that carries a kubernet
 PinScaler for some), and PinCompute watches it through its kubeconfig like any other cluster;
 the plugin also runs PinCompute's controller against it, which turns the PinApps into
 Deployments whose pods the emulator's own controllers make: the demo runs exactly the code
-production runs. PinCompute only knows it as an ``EmbeddedCluster`` (``compute.clusters``).
+production runs. One process per data directory serves it; the others (more workers, a
+backend-only server on the same data) watch that one, so every page shows the same cluster.
+PinCompute only knows it as an ``EmbeddedCluster`` (``compute.clusters``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,34 +65,81 @@ def catalog_services() -> list[tuple[str, str, str | None]]:
 
 
 class EmbeddedSandbox:
-    """A running, seeded ``Sandbox`` that PinCompute watches as the cluster ``sandbox``."""
+    """The data directory's one sandbox, as this process sees it.
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    Several processes run on one data directory (a console's workers, or a backend-only
+    server beside it), and each runs the compute start-up job; if each served a sandbox of its
+    own and wrote the shared kubeconfig, the others' clients would follow that file on their
+    next reconnect to a cluster nobody reconciles, and a scale would never reach the pods. So
+    the process holding the directory's ``sandbox.lock`` serves the sandbox and writes the
+    kubeconfig; the others watch it through that file like any cluster. The lock goes with its
+    process (``flock``), and the next ``refresh`` of another process takes over: a new, seeded
+    sandbox that the others' clients reach on their next reconnect.
+    """
+
+    def __init__(self, directory: Path, *, chaos: bool = True) -> None:
+        self.directory = directory
+        self.chaos = chaos
+        self.sandbox: Sandbox | None = None
+        self._lock: int | None = None
 
     @property
     def name(self) -> str:
-        return self.sandbox.name
+        return NAME
 
     @property
     def kubeconfig(self) -> Path:
-        assert self.sandbox.kubeconfig is not None
-        return self.sandbox.kubeconfig
+        return self.directory / "sandbox-kubeconfig.yaml"
+
+    @property
+    def serving(self) -> bool:
+        return self.sandbox is not None
+
+    def claim(self) -> bool:
+        """Serve the sandbox here if no other process does; True when this process serves it."""
+        if self.sandbox is not None:
+            return True
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / "sandbox.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._lock = fd
+        try:
+            self.sandbox = _serve_seeded(self.kubeconfig, chaos=self.chaos)
+        except BaseException:
+            self._release()
+            raise
+        log.info("serving the sandbox cluster at %s", self.sandbox.url)
+        return True
 
     def refresh(self) -> int:
-        """Add PinApps for services that gained a kubernetes id since start (idempotent)."""
+        """Add PinApps for services that gained a kubernetes id since start (idempotent); take
+        the sandbox over when the process that served it is gone."""
+        if self.sandbox is None:
+            self.claim()
+            return 0
         services = catalog_services()  # a database error fails the job's run, logged by it
         if not services:
             return 0
         return int(self.sandbox.call(_seed, self.sandbox.emulator, services))
 
     def stop(self) -> None:
-        self.sandbox.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor drops the flock
+            self._lock = None
 
 
-def start_sandbox(directory: Path | None = None, *, chaos: bool = True) -> EmbeddedSandbox:
-    """Serve a seeded emulator on loopback, its controller (and chaos) running."""
-    sandbox = Sandbox(kubeconfig=(directory or DATA_DIR) / "sandbox-kubeconfig.yaml", name=NAME)
+def _serve_seeded(kubeconfig: Path, *, chaos: bool) -> Sandbox:
+    sandbox = Sandbox(name=NAME)
     sandbox.start()
     try:
         services = catalog_services() or FALLBACK_SERVICES
@@ -97,7 +148,16 @@ def start_sandbox(directory: Path | None = None, *, chaos: bool = True) -> Embed
         services = FALLBACK_SERVICES
     sandbox.call(_seed, sandbox.emulator, services)
     sandbox.run_loops(chaos_seconds=3.0 if chaos else None)
-    return EmbeddedSandbox(sandbox)
+    sandbox.write_kubeconfig(kubeconfig)  # last: other processes connect once it is seeded
+    return sandbox
+
+
+def start_sandbox(directory: Path | None = None, *, chaos: bool = True) -> EmbeddedSandbox:
+    """The sandbox of ``directory`` (the data directory): served and seeded here, with its
+    controllers (and chaos) running, unless another process already serves it."""
+    embedded = EmbeddedSandbox(directory or DATA_DIR, chaos=chaos)
+    embedded.claim()
+    return embedded
 
 
 def _seed(emulator: SandboxEmulator, services: list[tuple[str, str, str | None]]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import socket
 import threading
@@ -202,6 +203,9 @@ class Sandbox:
             ],
             "current-context": self.name,
         }
-        path.write_text(yaml.safe_dump(config))
+        # Atomically: other processes re-read this file whenever they reconnect.
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(yaml.safe_dump(config))
+        os.replace(partial, path)
         self.kubeconfig = path
         return path

@@ -111,3 +111,47 @@ def test_in_the_demo_the_controller_reconciles_and_a_scale_reaches_the_pods(
     finally:
         manager.stop()
         get_settings.cache_clear()
+
+
+def test_processes_on_one_data_directory_share_one_sandbox(
+    sqlite_db: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Two consoles on one data directory (as a console's workers are): the second does not
+    serve a sandbox of its own, it watches the first's, and its scale reaches the pods that the
+    first's cache sees; when the first stops, the second takes over on its next refresh."""
+    from pinconsole.access import Principal
+    from pinconsole.compute import actions
+    from pinconsole.compute.plugin import with_controller
+
+    monkeypatch.setenv("PINCONSOLE_CONTROLLER_LEASE_SECONDS", "2")
+    get_settings.cache_clear()
+    first, second = ClusterManager(), ClusterManager()
+    try:
+        for manager in (first, second):
+            start_clusters(
+                get_settings(),
+                manager,
+                embedded=lambda: with_controller(start_sandbox(tmp_path, chaos=False)),
+            )
+        served = [m.embedded.cluster.serving for m in (first, second)]  # type: ignore[union-attr]
+        assert served == [True, False]
+        mine, theirs = second.get("sandbox"), first.get("sandbox")
+        assert mine.wait_synced(15) and theirs.wait_synced(15)
+        assert set(mine.pinapps) == set(theirs.pinapps)
+        key = sorted(mine.pinapps)[0]
+        wait_for(lambda: len(theirs.pods_of(key)) > 0, 20)
+        wanted = len(theirs.pods_of(key)) + 1
+        root = Principal(name="root", is_admin=True)
+        actions.scale_pinapp(root, "sandbox", *key, wanted, manager=second)
+        wait_for(lambda: len(theirs.pods_of(key)) == wanted, 30)
+        wait_for(lambda: len(mine.pods_of(key)) == wanted, 30)
+
+        first.stop()
+        start_clusters(get_settings(), second)  # the job's next run
+        assert second.embedded.cluster.serving  # type: ignore[union-attr]
+        # Its cache follows the kubeconfig to the new sandbox, which the controller reconciles.
+        wait_for(lambda: len(mine.pods_of(key)) > 0 and not mine.stale, 60)
+    finally:
+        first.stop()
+        second.stop()
+        get_settings.cache_clear()
