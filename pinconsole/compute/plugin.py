@@ -59,7 +59,9 @@ def _pages() -> list[PageSpec]:
     # Pages and states are imported when the app is assembled, not when the plugin is loaded.
     from pinconsole.pages.pinapp import pinapp_page
     from pinconsole.pages.workloads import workloads_page
-    from pinconsole.state.workloads import PinAppState, WorkloadsState
+    from pinconsole.state.pinapp import PinAppState
+    from pinconsole.state.pod_logs import PodLogsState
+    from pinconsole.state.workloads import WorkloadsState
 
     return [
         PageSpec(
@@ -73,14 +75,14 @@ def _pages() -> list[PageSpec]:
             route="/workloads/[cluster]/[namespace]/[name]",
             title="PinApp",
             component=pinapp_page,
-            on_load=PinAppState.load,
+            on_load=[PinAppState.load, PodLogsState.load],
         ),
     ]
 
 
 def _entity_tabs() -> list[EntityTab]:
     from pinconsole.pages.workloads import entity_workloads_tab
-    from pinconsole.state.workloads import EntityWorkloadsState
+    from pinconsole.state.entity_workloads import EntityWorkloadsState
 
     return [
         EntityTab(

@@ -22,9 +22,11 @@ from pinconsole.components import (
     text,
 )
 from pinconsole.components.tokens import COLOR, RADIUS, space
-from pinconsole.state.workloads import PinAppState
+from pinconsole.state.pinapp import PinAppState
+from pinconsole.state.pod_logs import PodLogsState
 
 S = PinAppState
+L = PodLogsState
 
 
 def _header() -> rx.Component:
@@ -159,7 +161,7 @@ def _pod_name(row: rx.Var) -> rx.Component:
     return text(
         row["name"],
         color="link",
-        on_click=S.open_logs(row["name"]),
+        on_click=L.open_logs(row["name"]),
         cursor="pointer",
         font_family="monospace",
         role="button",
@@ -212,45 +214,45 @@ CONDITION_COLUMNS = [
 
 def _logs() -> rx.Component:
     return rx.cond(
-        S.log_pod != "",
+        L.log_pod != "",
         module(
             column(
                 flex(
                     rx.select(
-                        S.log_containers,
-                        value=S.log_container,
-                        on_change=S.set_log_container,
+                        L.log_containers,
+                        value=L.log_container,
+                        on_change=L.set_log_container,
                         size="2",
                     ),
                     rx.select(
                         ["50", "200", "1000", "5000"],
-                        value=S.log_tail,
-                        on_change=S.set_log_tail,
+                        value=L.log_tail,
+                        on_change=L.set_log_tail,
                         size="2",
                     ),
                     rx.input(
                         placeholder="Search",
-                        value=S.log_search,
-                        on_change=S.set_log_search,  # no debounce: live re-renders remount it
+                        value=L.log_search,
+                        on_change=L.set_log_search,  # no debounce: live re-renders remount it
                         width="220px",
                         id="log-search",
                     ),
                     button(
-                        rx.cond(S.following, "Stop following", "Follow"),
-                        S.toggle_follow,
+                        rx.cond(L.following, "Stop following", "Follow"),
+                        L.toggle_follow,
                         icon_start="radio",
                         id="follow-button",
                     ),
-                    button("Close", S.close_logs, color="transparent"),
+                    button("Close", L.close_logs, color="transparent"),
                     gap=2,
                     wrap=True,
                 ),
-                rx.cond(S.log_error != "", callout(S.log_error, "error")),
+                rx.cond(L.log_error != "", callout(L.log_error, "error")),
                 # column-reverse keeps the scroll position at the newest line while lines are
                 # appended (following), as a terminal does; scrolling up still reads back.
                 rx.box(
                     rx.box(
-                        rx.foreach(S.log_lines, lambda line: rx.text(line, as_="div")),
+                        rx.foreach(L.log_lines, lambda line: rx.text(line, as_="div")),
                         id="log-lines",
                     ),
                     display="flex",
@@ -267,7 +269,7 @@ def _logs() -> rx.Component:
                 ),
                 gap=2,
             ),
-            title=rx.cond(S.log_pod != "", "Logs: " + S.log_pod, "Logs"),
+            title=rx.cond(L.log_pod != "", "Logs: " + L.log_pod, "Logs"),
             icon="scroll-text",
         ),
     )

@@ -22,7 +22,8 @@ from pinconsole.components import (
     table,
     text,
 )
-from pinconsole.state.workloads import EntityWorkloadsState, WorkloadsState
+from pinconsole.state.entity_workloads import EntityWorkloadsState
+from pinconsole.state.workloads import WorkloadsState
 
 HEALTHS = [("healthy", "Healthy"), ("degraded", "Degraded"), ("down", "Down"), ("paused", "Paused")]
 

@@ -37,6 +37,7 @@ PURE = {
 PURE_MODULES = {
     "pinconsole.compute.versions",  # which version each PinApp form stands on
     "pinconsole.compute.series",  # what the live charts plot, from a sampled history
+    "pinconsole.compute.display",  # PinApps as the pages show them, from what was read
 }
 
 
@@ -375,10 +376,36 @@ def test_the_checker_sees_every_registered_handler() -> None:
         if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and _is_handler(item)
     }
     registered = {
-        (s.__module__, s.__name__, name)
+        _declared_by(s, name)
         for s in _app_states()
         if s.__module__.startswith("pinconsole.state.")
         for name in s.event_handlers
         if name != "setvar" and name in vars(s)
     }
     assert registered <= declared, registered - declared
+
+
+def _declared_by(state: type[rx.State], name: str) -> tuple[str, str, str]:
+    """Where the source declares handler ``name`` of ``state``: a mixin's handlers are copied
+    onto each state that mixes it in, and are checked once, in the mixin's class."""
+    for mixin in state._mixins():
+        if name in vars(mixin):
+            return mixin.__module__, mixin.__name__, name
+    return state.__module__, state.__name__, name
+
+
+MAX_STATE_LINES = 300
+
+
+def test_states_are_thin_and_live_in_modules_named_after_them() -> None:
+    """No State class over 300 lines (what grows past that is domain logic or a second
+    state), and a module holding one page's state is named after it."""
+    sizes = {
+        f"{m.name}:{cls}": node.end_lineno - node.lineno + 1
+        for m in _state_modules().values()
+        for cls, node in m.classes.items()
+        if node.end_lineno is not None
+    }
+    assert {k: v for k, v in sizes.items() if v > MAX_STATE_LINES} == {}
+    assert "pinconsole.state.pinapp:PinAppState" in sizes
+    assert "pinconsole.state.user:UserState" in sizes or "pinconsole.state.team:UserState" in sizes

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.xdist_group("ui-backend")
 WRITE_DELAY = 2.0
 ANSWER_WITHIN = 0.2  # seconds, for the other session's filter
 CATALOG = f"{APP_STATE}.pinconsole___state___catalog____catalog_state"
-PINAPP = f"{APP_STATE}.pinconsole___state___workloads____pin_app_state"
+PINAPP = f"{APP_STATE}.pinconsole___state___pinapp____pin_app_state"
 SERVICES = [("pins-api", "pins", "group:default/pins")]
 
 
