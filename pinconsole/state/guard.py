@@ -42,7 +42,8 @@ T = TypeVar("T")
 # query queues calls instead of starting threads without end; above the database pool's size
 # (5 + 10 overflow) a thread would only wait for a connection.
 POOL_THREADS = 16
-GUARD_MARK = "__pinconsole_guard__"  # on every guarded handler: "signed-in" or its admin action
+# On every guarded handler: "signed-in", its admin action, or the attribute naming that action.
+GUARD_MARK = "__pinconsole_guard__"
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -94,32 +95,49 @@ async def run_blocking(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     return await shielded(loop.run_in_executor(_executor(), call), getattr(fn, "__qualname__", fn))
 
 
+def check_admin_action(admin: str | None) -> None:
+    """Refuse an admin action ``authorize`` would not hold back from members."""
+    if admin is not None and (not admin.startswith("admin.") or admin.endswith(".read")):
+        raise ValueError(f"admin action {admin!r}: an admin.* action that is no *.read")
+
+
 def guarded(
-    fn: Callable[..., Any] | None = None, *, admin: str | None = None, background: bool = False
+    fn: Callable[..., Any] | None = None,
+    *,
+    admin: str | None = None,
+    admin_of: str | None = None,
+    background: bool = False,
 ) -> Any:
     """Declare an async event handler of a feature state (see the module docstring).
 
     ``admin`` names the action a non-administrator is refused (audited): an ``admin.*`` action
     that is no ``*.read``, as ``authorize`` reads actions (reads are open to everyone).
+    ``admin_of`` names instead the class attribute holding that action (or None): a mixin's
+    handler serves states of different actions (``state/paging.py``), each checking its own.
     ``background``: a Reflex background event; the session is checked under the state lock
     before it starts.
     """
-    if admin is not None and (not admin.startswith("admin.") or admin.endswith(".read")):
-        raise ValueError(f"admin action {admin!r}: an admin.* action that is no *.read")
+    check_admin_action(admin)
+    if admin is not None and admin_of is not None:
+        raise ValueError("guarded: admin or admin_of, not both")
 
     def wrap(handler: Callable[..., Any]) -> Any:
         if not (inspect.iscoroutinefunction(handler) or inspect.isasyncgenfunction(handler)):
             raise TypeError(f"{handler.__qualname__}: a guarded handler is async")
-        target = f"ui:{handler.__qualname__}"
 
         async def admit(state: Any) -> tuple[bool, Any]:
             """(may run, what to answer otherwise)."""
+            # The state's class, not the defining one: a mixin's handler names its state
+            # (``__class__``: a background handler's state is a proxy that forwards it).
+            cls = state.__class__
+            action = admin if admin_of is None else getattr(cls, admin_of)
+            target = f"ui:{cls.__name__}.{handler.__name__}"
             try:
                 if background:
                     async with state:
-                        await state._principal(admin=admin, target=target)
+                        await state._principal(admin=action, target=target)
                 else:
-                    await state._principal(admin=admin, target=target)
+                    await state._principal(admin=action, target=target)
             except DomainError as exc:
                 return False, await answer(state, exc)
             return True, None
@@ -158,7 +176,7 @@ def guarded(
             run = run_once
 
         functools.update_wrapper(run, handler)
-        setattr(run, GUARD_MARK, admin or "signed-in")
+        setattr(run, GUARD_MARK, admin or admin_of or "signed-in")
         return rx.event(run, background=background)
 
     return wrap(fn) if fn is not None else wrap
