@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -12,6 +12,7 @@ from pinconsole.access.audit import AuditFilter, list_audit
 from pinconsole.models import AuditEvent
 from pinconsole.state.base import AppState
 from pinconsole.state.guard import guarded
+from pinconsole.state.paging import GuardedPaging
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,15 @@ def _row(event: AuditEvent) -> dict[str, str]:
     }
 
 
-class AuditState(AppState):
+class AuditState(GuardedPaging, AppState):
+    _page_size: ClassVar[int] = PAGE_SIZE
+    _page_empty: ClassVar[str] = "No events"
+    _page_admin: ClassVar[str | None] = VIEW
+
     actor: str = ""
     action: str = ""
     target: str = ""
     outcome: str = ""
-    page: int = 0
-    total: int = 0
     rows: list[dict[str, str]] = []
     loading: bool = False
     error: str = ""
@@ -59,26 +62,10 @@ class AuditState(AppState):
     detail_open: bool = False
 
     @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return "No events"
-        first = self.page * PAGE_SIZE + 1
-        last = min(self.total, first + PAGE_SIZE - 1)
-        return f"{first:,}-{last:,} of {self.total:,}"
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return (self.page + 1) * PAGE_SIZE < self.total
-
-    @rx.var
     def filtered(self) -> bool:
         return any((self.actor, self.action, self.target, self.outcome))
 
-    async def _fetch(self) -> None:
+    async def _turn(self) -> None:
         if not self.is_admin:
             self.rows, self.total = [], 0
             return
@@ -115,12 +102,12 @@ class AuditState(AppState):
             setattr(self, key, params.get(key, ""))
         self.page = 0
         self.detail_open = False
-        await self._fetch()
+        await self._turn()
 
     async def _set_filter(self, key: str, value: str) -> None:
         setattr(self, key, "" if value == "all" and key == "outcome" else value.strip())
         self.page = 0
-        await self._fetch()
+        await self._turn()
 
     @guarded(admin=VIEW)
     async def set_actor(self, value: str):  # type: ignore[no-untyped-def]
@@ -142,19 +129,7 @@ class AuditState(AppState):
     async def clear_filters(self):  # type: ignore[no-untyped-def]
         self.actor = self.action = self.target = self.outcome = ""
         self.page = 0
-        await self._fetch()
-
-    @guarded(admin=VIEW)
-    async def next_page(self):  # type: ignore[no-untyped-def]
-        if self.has_next:
-            self.page += 1
-            await self._fetch()
-
-    @guarded(admin=VIEW)
-    async def prev_page(self):  # type: ignore[no-untyped-def]
-        if self.page > 0:
-            self.page -= 1
-            await self._fetch()
+        await self._turn()
 
     @guarded(admin=VIEW)
     async def open_detail(self, row: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -27,6 +27,7 @@ from pinconsole.catalog.query import (
 from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState
 from pinconsole.state.guard import guarded
+from pinconsole.state.paging import KeysetPaging
 
 PAGE_SIZE = 50
 FACET_LIMIT = 100  # values listed per facet select (the most frequent first)
@@ -155,8 +156,11 @@ def _error_rows(limit: int) -> list[dict[str, str]]:
     return rows
 
 
-class CatalogState(AppState):
+class CatalogState(KeysetPaging, AppState):
     """Filters live in the URL (``/catalog?kind=api&owner=team-a``); the state holds one page."""
+
+    _page_size: ClassVar[int] = PAGE_SIZE
+    _page_empty: ClassVar[str] = "No entities"
 
     f_kind: str = ""
     f_type: str = ""
@@ -169,32 +173,11 @@ class CatalogState(AppState):
     sort: str = "name"
     sort_desc: bool = False
     rows: list[dict[str, str]] = []
-    total: int = 0
     facets: dict[str, list[dict[str, str]]] = {}
     facet_buttons: dict[str, str] = {}  # field -> what its filter button says
     error: str = ""
     loading: bool = False
     loaded: bool = False
-    page: int = 0
-    _cursors: list[str] = []  # cursors of the pages before the current one ("" = first)
-    _cursor: str = ""
-    _next_cursor: str = ""
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return bool(self._next_cursor)
-
-    @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return "No entities"
-        first = self.page * PAGE_SIZE + 1
-        last = min(self.total, first + len(self.rows) - 1)
-        return f"{first:,}-{last:,} of {self.total:,}"
 
     @rx.var
     def filtered(self) -> bool:
@@ -215,7 +198,7 @@ class CatalogState(AppState):
             params["sort"] = self._sort_key()
         return urlencode(params)
 
-    async def _fetch(self) -> None:
+    async def _turn(self) -> None:
         self.loading = True
         try:
             page, counts = await self._run(
@@ -259,8 +242,8 @@ class CatalogState(AppState):
 
     async def _refresh(self) -> Any:
         """Back to the first page, fetch, and put the filters into the URL (shareable)."""
-        self.page, self._cursors, self._cursor = 0, [], ""
-        await self._fetch()
+        self._first_page()
+        await self._turn()
         query = self._query_string()
         url = "/catalog" + (f"?{query}" if query else "")
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")
@@ -278,8 +261,8 @@ class CatalogState(AppState):
             sort = "name"
         self.sort_desc = sort.startswith("-")
         self.sort = sort.lstrip("-")
-        self.page, self._cursors, self._cursor = 0, [], ""
-        await self._fetch()
+        self._first_page()
+        await self._turn()
 
     @guarded
     async def set_facet(self, field: str, value: str):  # type: ignore[no-untyped-def]
@@ -316,24 +299,6 @@ class CatalogState(AppState):
         self.sort_desc = not self.sort_desc if key == self.sort else key == "score"
         self.sort = key
         return await self._refresh()
-
-    @guarded
-    async def next_page(self):  # type: ignore[no-untyped-def]
-        if not self._next_cursor:
-            return
-        self._cursors = [*self._cursors, self._cursor]
-        self._cursor = self._next_cursor
-        self.page += 1
-        await self._fetch()
-
-    @guarded
-    async def prev_page(self):  # type: ignore[no-untyped-def]
-        if not self._cursors:
-            return
-        self._cursor = self._cursors[-1]
-        self._cursors = self._cursors[:-1]
-        self.page = max(0, self.page - 1)
-        await self._fetch()
 
 
 class CatalogErrorsState(AppState):

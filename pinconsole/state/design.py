@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from pinconsole.components.callout import toast
+from pinconsole.state.paging import Paging
 
 _KINDS = ("ok", "warning", "critical", "unknown", "stale")
 _TEAMS = ("payments", "search", "identity", "growth", "platform", "ads")
@@ -29,13 +30,16 @@ SAMPLE_SERVICES: list[dict[str, str]] = [
 PAGE_SIZE = 8
 
 
-class DesignState(rx.State):
+class DesignState(Paging, rx.State):
     """Not under AppState: the design page needs no identity."""
+
+    _page_size: ClassVar[int] = PAGE_SIZE
+    _page_empty: ClassVar[str] = "No rows"
+    _page_format: ClassVar[str] = "{first}\u2013{last} of {total:,}"
 
     rows: list[dict[str, str]] = []
     sort_by: str = "name"
     sort_desc: bool = False
-    page: int = 0
     total: int = len(SAMPLE_SERVICES)
     tab: str = "overview"
     query: str = ""
@@ -53,6 +57,9 @@ class DesignState(rx.State):
         self.rows = [] if self.show_empty else rows[start : start + PAGE_SIZE]
         self.total = 0 if self.show_empty else len(rows)
 
+    async def _turn(self) -> None:
+        self._slice()
+
     @rx.event
     def load(self) -> None:
         self._slice()
@@ -62,18 +69,6 @@ class DesignState(rx.State):
         self.sort_desc = (not self.sort_desc) if key == self.sort_by else False
         self.sort_by, self.page = key, 0
         self._slice()
-
-    @rx.event
-    def next_page(self) -> None:
-        if self.has_next:
-            self.page += 1
-            self._slice()
-
-    @rx.event
-    def prev_page(self) -> None:
-        if self.page > 0:
-            self.page -= 1
-            self._slice()
 
     @rx.event
     def toggle_empty(self, value: bool) -> None:
@@ -95,19 +90,3 @@ class DesignState(rx.State):
     @rx.event
     def notify(self, kind: str) -> Any:
         return toast(f"This is a {kind} toast", kind, description="Toasts confirm an action.")
-
-    @rx.var
-    def has_next(self) -> bool:
-        return (self.page + 1) * PAGE_SIZE < self.total
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return "No rows"
-        start = self.page * PAGE_SIZE + 1
-        end = min(self.total, start + PAGE_SIZE - 1)
-        return f"{start}\u2013{end} of {self.total:,}"

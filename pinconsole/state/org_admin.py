@@ -6,14 +6,13 @@ block), holding the state lock only to flip ``syncing`` and to publish the resul
 
 from __future__ import annotations
 
-from typing import Any
-
-import reflex as rx
+from typing import Any, ClassVar
 
 from pinconsole.access.principal import Principal
 from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState, principal_of
 from pinconsole.state.guard import guarded, run_blocking
+from pinconsole.state.paging import GuardedPaging
 
 PAGE_SIZE = 20
 VIEW = "admin.org.view"  # what a non-administrator is refused (and audited for)
@@ -72,47 +71,25 @@ def _sync_as(principal: Principal) -> tuple[str, str]:
     return f"Synced in {row['took']}: users {row['users']}, groups {row['groups']}.", "success"
 
 
-class OrgAdminState(AppState):
+class OrgAdminState(GuardedPaging, AppState):
     """Sync history (one page) and the sync-now action."""
 
+    _page_size: ClassVar[int] = PAGE_SIZE
+    _page_format: ClassVar[str] = "{first}-{last} of {total:,}"
+    _page_admin: ClassVar[str | None] = VIEW
+
     rows: list[dict[str, str]] = []
-    page: int = 0
-    total: int = 0
     configured: bool = True
     syncing: bool = False
     message: str = ""
     message_type: str = "info"
 
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return (self.page + 1) * PAGE_SIZE < self.total
-
-    @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return ""
-        first = self.page * PAGE_SIZE + 1
-        return f"{first}-{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,}"
-
-    @guarded(admin=VIEW)
-    async def load(self) -> None:
+    async def _turn(self) -> None:
         self.rows, self.total, self.configured = await self._run(_load_page, self.page)
 
     @guarded(admin=VIEW)
-    async def next_page(self) -> None:
-        if self.has_next:
-            self.page += 1
-            self.rows, self.total, self.configured = await self._run(_load_page, self.page)
-
-    @guarded(admin=VIEW)
-    async def prev_page(self) -> None:
-        if self.page > 0:
-            self.page -= 1
-            self.rows, self.total, self.configured = await self._run(_load_page, self.page)
+    async def load(self) -> None:
+        await self._turn()
 
     @guarded(admin=SYNC, background=True)
     async def sync_now(self) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -14,6 +14,7 @@ from pinconsole.errors import DomainError
 from pinconsole.settings import get_settings
 from pinconsole.state.base import AppState, safe_next
 from pinconsole.state.guard import run_blocking
+from pinconsole.state.paging import Paging
 
 PAGE_SIZE = 12
 
@@ -29,45 +30,30 @@ def _record_sign_in(principal_name: str, mode: str, client: str = "") -> None:
     )
 
 
-class SignInState(AppState):
+class SignInState(Paging, AppState):
     """One page of demo users at a time; never the whole directory.
 
     The one public state under ``AppState``: its handlers run for nobody by design (they sign
     in); they show no more than the sign-in page shows anyone (the demo's users, in demo mode).
     """
 
+    _page_size: ClassVar[int] = PAGE_SIZE
+    _page_format: ClassVar[str] = "{first}-{last} of {total:,}"
+
     mode: str = ""
     has_password: bool = False
     header_name: str = ""
     search: str = ""
-    page: int = 0
-    total: int = 0
     people: list[dict[str, str]] = []
     loading: bool = False
     username: str = ""
     password_error: str = ""
     busy: bool = False
 
-    @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return ""
-        first = self.page * PAGE_SIZE + 1
-        last = min(self.total, first + PAGE_SIZE - 1)
-        return f"{first}-{last} of {self.total:,}"
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return (self.page + 1) * PAGE_SIZE < self.total
-
     def _next_path(self) -> str:
         return safe_next(self.router.url.query_parameters.get("next"))
 
-    async def _fetch(self) -> None:
+    async def _turn(self) -> None:
         self.loading = True
         people, total = await run_blocking(
             list_people, self.search, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
@@ -88,26 +74,14 @@ class SignInState(AppState):
             return rx.redirect(self._next_path(), replace=True)
         if self.mode == "demo" and settings.is_embedded:
             self.page = 0
-            await self._fetch()
+            await self._turn()
         return None
 
     @rx.event
     async def set_search(self, value: str):  # type: ignore[no-untyped-def]
         self.search = value
         self.page = 0
-        await self._fetch()
-
-    @rx.event
-    async def next_page(self):  # type: ignore[no-untyped-def]
-        if self.has_next:
-            self.page += 1
-            await self._fetch()
-
-    @rx.event
-    async def prev_page(self):  # type: ignore[no-untyped-def]
-        if self.page > 0:
-            self.page -= 1
-            await self._fetch()
+        await self._turn()
 
     @rx.event
     async def choose(self, name: str):  # type: ignore[no-untyped-def]

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import reflex as rx
+from typing import Any, ClassVar
 
 from pinconsole.catalog.query import EntityFilter, list_entities, read_scope, team_view, user_view
 from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState
 from pinconsole.state.catalog import LIFECYCLE_INTENT, ref_url, score_intent, short_ref
 from pinconsole.state.guard import guarded
+from pinconsole.state.paging import KeysetPaging
 
 TEAMS_PAGE = 50
 
@@ -172,34 +171,17 @@ def _teams_page(text: str, cursor: str | None) -> tuple[list[dict[str, str]], in
     return rows, page.total, page.next_cursor
 
 
-class TeamsState(AppState):
+class TeamsState(KeysetPaging, AppState):
     """``/teams``: every group, searchable, 50 per keyset page, with parent and member count."""
+
+    _page_size: ClassVar[int] = TEAMS_PAGE
+    _page_empty: ClassVar[str] = "No teams"
 
     f_text: str = ""
     rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 0
     loaded: bool = False
-    _cursors: list[str] = []
-    _cursor: str = ""
-    _next_cursor: str = ""
 
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return bool(self._next_cursor)
-
-    @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return "No teams"
-        first = self.page * TEAMS_PAGE + 1
-        return f"{first:,}-{first + len(self.rows) - 1:,} of {self.total:,}"
-
-    async def _fetch(self) -> None:
+    async def _turn(self) -> None:
         rows, total, next_cursor = await self._run(_teams_page, self.f_text, self._cursor or None)
         self.rows, self.total = rows, total
         self._next_cursor = next_cursor or ""
@@ -208,25 +190,11 @@ class TeamsState(AppState):
     @guarded
     async def load(self):  # type: ignore[no-untyped-def]
         self.f_text = str(self.router.url.query_parameters.get("text", "") or "")
-        self.page, self._cursors, self._cursor = 0, [], ""
-        await self._fetch()
+        self._first_page()
+        await self._turn()
 
     @guarded
     async def set_text(self, value: str):  # type: ignore[no-untyped-def]
         self.f_text = value.strip()
-        self.page, self._cursors, self._cursor = 0, [], ""
-        await self._fetch()
-
-    @guarded
-    async def next_page(self):  # type: ignore[no-untyped-def]
-        if self._next_cursor:
-            self._cursors = [*self._cursors, self._cursor]
-            self._cursor, self.page = self._next_cursor, self.page + 1
-            await self._fetch()
-
-    @guarded
-    async def prev_page(self):  # type: ignore[no-untyped-def]
-        if self._cursors:
-            self._cursor, self._cursors = self._cursors[-1], self._cursors[:-1]
-            self.page = max(0, self.page - 1)
-            await self._fetch()
+        self._first_page()
+        await self._turn()

@@ -129,18 +129,41 @@ class Checker:
                 if isinstance(n, ast.ImportFrom) and n.module and _is_domain(n.module)
                 for a in n.names
             }
-            self._blocking[key] = self._first_blocking(module, fn, None, local)
+            self._blocking[key] = self._first_blocking(module, fn, None, local, module)
         return self._blocking[key]
 
     def _method_blocks(self, module: Module, cls: str, name: str) -> str | None:
+        """Why ``cls.name`` blocks, its ``self.x()`` calls resolved from ``cls`` (a mixin's
+        handler calls the hook of the state it is mixed into)."""
         key = (module.name, f"{cls}.{name}")
         if key not in self._blocking:
             self._blocking[key] = None
             method = self._method(module, cls, name)
             if method is not None:
                 owner, fn = method
-                self._blocking[key] = self._first_blocking(owner, fn, cls, set())
+                self._blocking[key] = self._first_blocking(owner, fn, cls, set(), module)
         return self._blocking[key]
+
+    def handlers(self, module: Module, cls: str) -> set[str]:
+        """The event handlers ``cls`` declares or inherits from its bases among the state
+        modules (a mixin's, as Reflex registers them on the class)."""
+        node = module.classes.get(cls)
+        if node is None:
+            return set()
+        names = {
+            item.name
+            for item in node.body
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and _is_handler(item)
+        }
+        for base in node.bases:
+            base_name = _dotted(base) or ""
+            if base_name in module.classes:
+                names |= self.handlers(module, base_name)
+            elif base_name in module.state_imports:
+                mod, obj = module.state_imports[base_name]
+                if mod in self.modules:
+                    names |= self.handlers(self.modules[mod], obj)
+        return names
 
     def _method(
         self, module: Module, cls: str, name: str
@@ -172,7 +195,10 @@ class Checker:
         fn: ast.FunctionDef | ast.AsyncFunctionDef,
         cls: str | None,
         local_domain: set[str],
+        home: Module,
     ) -> str | None:
+        """The first blocking call of ``fn`` (defined in ``module``), ``self`` being a ``cls``
+        of ``home``."""
         for call, awaited in _direct_calls(fn):
             callee = _dotted(call.func)
             if callee is None:
@@ -186,7 +212,7 @@ class Checker:
                 if not awaited and not pure:
                     return f"{callee}() at line {call.lineno}"
             elif root == "self" and cls is not None and callee.count(".") == 1:
-                if why := self._method_blocks(module, cls, callee.split(".")[1]):
+                if why := self._method_blocks(home, cls, callee.split(".")[1]):
                     return f"{callee}() -> {why}"
             elif callee in module.functions:
                 if why := self._function_blocks(module, callee):
@@ -206,17 +232,10 @@ class Checker:
         """``module:Class.handler: why`` of every event handler that calls a domain on the loop."""
         bad = []
         for module in self.modules.values():
-            for cls, node in module.classes.items():
-                for item in node.body:
-                    handler = isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-                    if (
-                        handler
-                        and _is_handler(item)
-                        and (  # type: ignore[arg-type]
-                            why := self._method_blocks(module, cls, item.name)  # type: ignore[union-attr]
-                        )
-                    ):
-                        bad.append(f"{module.name}:{cls}.{item.name}: {why}")  # type: ignore[union-attr]
+            for cls in module.classes:
+                for name in sorted(self.handlers(module, cls)):
+                    if why := self._method_blocks(module, cls, name):
+                        bad.append(f"{module.name}:{cls}.{name}: {why}")
         return sorted(bad)
 
 
@@ -286,6 +305,18 @@ def test_the_check_finds_a_synchronous_or_direct_domain_call() -> None:
             async def fine(self):
                 self.rows = await self._run(_page)
                 self.app = await self._run(lambda: queries.get_pinapp("c", "n", "a"))
+
+        class Pages(rx.State, mixin=True):
+            async def _turn(self):
+                pass
+
+            @guarded
+            async def next_page(self):
+                await self._turn()
+
+        class T(Pages, AppState):
+            async def _turn(self):
+                self.rows = _page()
         """
     )
     modules = {"sample": Module.parse("sample", source), **_state_modules()}
@@ -299,6 +330,7 @@ def test_the_check_finds_a_synchronous_or_direct_domain_call() -> None:
         "sample:S.direct: _page() -> read_scope()",
         "sample:S.sync_load: queries.list_pinapps()",
         "sample:S.through_a_helper: self._helper() -> queries.get_pinapp()",
+        "sample:T.next_page: self._turn() -> _page() -> read_scope()",  # a mixin's handler
     ]
 
 
@@ -387,7 +419,8 @@ def test_the_checker_sees_every_registered_handler() -> None:
 
 def _declared_by(state: type[rx.State], name: str) -> tuple[str, str, str]:
     """Where the source declares handler ``name`` of ``state``: a mixin's handlers are copied
-    onto each state that mixes it in, and are checked once, in the mixin's class."""
+    onto each state that mixes it in, and are declared once, in the mixin's class (the
+    checker follows them into each state's hooks: ``Checker.handlers``)."""
     for mixin in state._mixins():
         if name in vars(mixin):
             return mixin.__module__, mixin.__name__, name
