@@ -26,7 +26,8 @@ def _pages() -> list[PageSpec]:
     from pinconsole.pages.user import user_page
     from pinconsole.state.catalog import CatalogErrorsState, CatalogState
     from pinconsole.state.entity import EntityState
-    from pinconsole.state.team import TeamsState, TeamState, UserState
+    from pinconsole.state.team import TeamsState, TeamState
+    from pinconsole.state.user import UserState
 
     return [
         PageSpec(

@@ -19,7 +19,7 @@ from pinconsole.components import (
 )
 from pinconsole.pages.catalog import COLUMNS as CATALOG_COLUMNS
 from pinconsole.pages.team import OWNED_COLUMNS, team_chip
-from pinconsole.state.team import UserState
+from pinconsole.state.user import UserState
 
 # Owned through a team: the owner column says which one.
 USER_COLUMNS = [c for c in CATALOG_COLUMNS if c.key in ("name", "kind", "owner")] + [

@@ -1,11 +1,12 @@
-"""Team (``/teams/[name]``) and user (``/users/[name]``) page states, from ``team_view`` and
-``user_view``. Vars are prefixed ``t_``/``u_``: the route owns ``name``."""
+"""Team (``/teams/[name]``) and teams list (``/teams``) page states, from ``team_view`` and a
+keyset page of groups. Vars are prefixed ``t_``: the route owns ``name``. The rows of people and
+owned entities are shaped here and shared with the user page (``state/user.py``)."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pinconsole.catalog.query import EntityFilter, list_entities, read_scope, team_view, user_view
+from pinconsole.catalog.query import EntityFilter, list_entities, read_scope, team_view
 from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState
 from pinconsole.state.catalog import LIFECYCLE_INTENT, ref_url, score_intent, short_ref
@@ -107,39 +108,6 @@ class TeamState(AppState):
             }
             for c in card.get("checks") or []
         ]
-        self.found, self.loaded = True, True
-
-
-class UserState(AppState):
-    found: bool = False
-    loaded: bool = False
-    error: str = ""
-    u_name: str = ""
-    u_title: str = ""
-    u_email: str = ""
-    u_picture: str = ""
-    u_status: str = ""
-    u_ref: str = ""
-    teams: list[dict[str, str]] = []
-    owned: list[dict[str, str]] = []
-
-    @guarded
-    async def load(self):  # type: ignore[no-untyped-def]
-        name = str(self.router.page.params.get("name", ""))
-        self.loaded = False
-        try:
-            view = await self._run(user_view, name, owned_limit=200)
-        except DomainError as exc:
-            self.found, self.loaded, self.error, self.u_name = False, True, str(exc), name
-            return
-        self.error = ""
-        self.u_name, self.u_title = view["name"], view["title"]
-        self.u_email = str(view["email"] or "")
-        self.u_picture = str(view["picture"] or "")
-        self.u_status = view["status"]
-        self.u_ref = view["ref"]
-        self.teams = [person_row(p) for p in view["teams"]]
-        self.owned = [owned_row(s) for s in view["owned"]]
         self.found, self.loaded = True, True
 
 
