@@ -38,7 +38,11 @@ config = rx.Config(
     # an X-Forwarded-For that Reflex would believe by hop count.
     trusted_proxy_hops=0,
     redis_url=_redis,
-    state_manager_mode="redis" if _redis else "disk",
+    # One worker keeps its sessions' states in memory: Reflex's disk manager lists and stats
+    # every state file on each pass of its write queue (a fifth of the backend's time at 100
+    # sessions), and a restart loses only what the pages reload anyway (the session is a
+    # cookie). Several workers share them in Redis.
+    state_manager_mode="redis" if _redis else "memory",
     plugins=[rx.plugins.RadixThemesPlugin(theme=THEME)],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

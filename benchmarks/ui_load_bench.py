@@ -36,7 +36,7 @@ Each run starts a fresh backend (``pinconsole serve --backend-only``) from the c
 ``pinconsole`` package is importable (set PYTHONPATH to measure another checkout) on a temp
 SQLite file seeded with ``pinconsole demo seed`` (demo sign-in runs only on the embedded SQLite
 database; three workers share it in WAL mode). ``--workers 1``: one granian worker, Reflex's
-disk state manager; ``--workers 3``: three workers, Reflex's Redis state manager on
+memory state manager; ``--workers 3``: three workers, Reflex's Redis state manager on
 ``--redis-url`` (a database of its own: it must be empty, and is flushed after each run).
 
 The load generator shares the machine with the backend: its CPU time and event-loop lag are
@@ -869,7 +869,7 @@ def run(
     pace = Pace(args.think, args.pinapp_seconds, args.timeout)
     ramp = args.ramp if args.ramp is not None else max(5.0, sessions / 10)
     label = (
-        f"{workers} worker{'s' * (workers > 1)}, {'Redis' if redis_url else 'disk'} state manager"
+        f"{workers} worker{'s' * (workers > 1)}, {'Redis' if redis_url else 'memory'} state manager"
     )
     print(f"\n== {label}, {sessions} sessions (ramp {ramp:.0f} s)", flush=True)
     try:
@@ -899,7 +899,7 @@ def run(
     samples = rec.all_samples()
     result = {
         "workers": workers,
-        "state_manager": "redis" if redis_url else "disk",
+        "state_manager": "redis" if redis_url else "memory",
         "sessions": sessions,
         "completed": rec.completed,
         "started_utc": started.strftime("%Y-%m-%d %H:%M"),
@@ -1091,7 +1091,7 @@ def main() -> int:
         "--workers",
         type=_numbers,
         default=[1],
-        help="1: one worker, disk state manager; more: that many workers, Redis state manager",
+        help="1: one worker, memory state manager; more: that many workers, Redis state manager",
     )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="a database of its own")
     parser.add_argument("--flush-redis", action="store_true", help="empty it first if it is not")

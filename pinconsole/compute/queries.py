@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from cachetools import LRUCache
 
 from pinconsole.compute import tenancy
 from pinconsole.compute.cache import HEALTHS
@@ -84,6 +86,26 @@ def namespaces(manager: ClusterManager | None = None) -> list[str]:
     return sorted(found)
 
 
+_YAML: LRUCache[tuple[str, str], str] = LRUCache(maxsize=1024)
+_YAML_LOCK = threading.Lock()
+
+
+def as_yaml(obj: dict[str, Any]) -> str:
+    """``obj`` as YAML, dumped once per version: an object's uid and resourceVersion name its
+    content, and each open PinApp page asks again every few seconds."""
+    meta = obj.get("metadata") or {}
+    key = (str(meta.get("uid") or ""), str(meta.get("resourceVersion") or ""))
+    if not all(key):
+        return yaml.safe_dump(obj, sort_keys=False)
+    with _YAML_LOCK:
+        text = _YAML.get(key)
+    if text is None:
+        text = yaml.safe_dump(obj, sort_keys=False)
+        with _YAML_LOCK:
+            _YAML[key] = text
+    return text
+
+
 def get_pinapp(
     cluster: str, namespace: str, name: str, *, manager: ClusterManager | None = None
 ) -> dict[str, Any]:
@@ -109,8 +131,8 @@ def get_pinapp(
         "pods": [p.as_dict() for p in pods],
         "events": [e.as_dict() for e in events],
         "scaler": scaler,
-        "yaml": yaml.safe_dump(obj, sort_keys=False),
-        "scaler_yaml": yaml.safe_dump(scaler, sort_keys=False) if scaler else "",
+        "yaml": as_yaml(obj),
+        "scaler_yaml": as_yaml(scaler) if scaler else "",
     }
 
 

@@ -21,6 +21,7 @@ from pinconsole.components import (
     table,
     text,
 )
+from pinconsole.components.charts import live_chart
 from pinconsole.components.tokens import COLOR, RADIUS, space
 from pinconsole.state.pinapp import PinAppState
 from pinconsole.state.pod_logs import PodLogsState
@@ -122,21 +123,14 @@ def _charts() -> rx.Component:
     return module(
         flex(
             rx.box(
-                rx.plotly(
-                    data=S.replicas_chart,
-                    id="chart-replicas",
-                    use_resize_handler=True,
-                    width="100%",
-                ),
+                live_chart(S.replicas_chart, "chart-replicas"),
                 flex="1",
                 min_width="320px",
             ),
             rx.box(
                 rx.cond(
                     S.has_metrics_api,
-                    rx.plotly(
-                        data=S.usage_chart, id="chart-usage", use_resize_handler=True, width="100%"
-                    ),
+                    live_chart(S.usage_chart, "chart-usage"),
                     callout(
                         "This cluster has no metrics API (metrics.k8s.io), so CPU and memory "
                         "cannot be shown.",

@@ -22,6 +22,7 @@ from pinconsole.components import (
     table,
     text,
 )
+from pinconsole.components.charts import live_chart
 from pinconsole.state.entity_workloads import EntityWorkloadsState
 from pinconsole.state.workloads import WorkloadsState
 
@@ -174,23 +175,13 @@ def _entity_charts() -> rx.Component:
     return module(
         flex(
             rx.box(
-                rx.plotly(
-                    data=ews.replicas_chart,
-                    id="entity-chart-replicas",
-                    use_resize_handler=True,
-                    width="100%",
-                ),
+                live_chart(ews.replicas_chart, "entity-chart-replicas"),
                 **chart_box,
             ),
             rx.box(
                 rx.cond(
                     ews.has_metrics_api,
-                    rx.plotly(
-                        data=ews.usage_chart,
-                        id="entity-chart-usage",
-                        use_resize_handler=True,
-                        width="100%",
-                    ),
+                    live_chart(ews.usage_chart, "entity-chart-usage"),
                     callout(
                         "This cluster has no metrics API (metrics.k8s.io), so CPU and memory "
                         "cannot be shown.",

@@ -220,6 +220,14 @@ class AppState(rx.State):
             raise Forbidden(f"{principal.name} may not do this: {why}")
         return principal
 
+    def _publish(self, values: dict[str, Any]) -> None:
+        """Assign the vars whose value changed, only those: an assignment marks a var dirty
+        even when equal, so it is sent again (and the state written back to its store); a
+        page refreshed every few seconds would re-send everything it shows each time."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
     def _forget(self) -> None:
         """Back to the defaults: a refused browser keeps nothing it was shown as someone else."""
         if type(self) is not AppState:

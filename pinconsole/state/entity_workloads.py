@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import plotly.graph_objects as go
-
+from pinconsole.components.charts import Figure
 from pinconsole.compute import queries
 from pinconsole.compute.display import display_row
 from pinconsole.errors import DomainError
@@ -55,8 +54,8 @@ class EntityWorkloadsState(LiveRefresh, AppState):
     loaded: bool = False
     # Live charts of one PinApp of the entity (the first, or the one the user picked).
     chart_app: str = ""
-    replicas_chart: go.Figure = go.Figure()
-    usage_chart: go.Figure = go.Figure()
+    replicas_chart: Figure = {}
+    usage_chart: Figure = {}
     has_metrics_api: bool = True
     _body: dict[str, Any] = {}
 
@@ -64,11 +63,16 @@ class EntityWorkloadsState(LiveRefresh, AppState):
         if isinstance(view, DomainError):
             self.error, self.rows = str(view), []
             return
-        self.rows, self.chart_app, self.error = view["rows"], view["chart_app"], view["error"]
+        shown = {"rows": view["rows"], "chart_app": view["chart_app"], "error": view["error"]}
         if view["charts"] is not None:
-            self.replicas_chart, self.usage_chart, self.has_metrics_api = view["charts"]
+            replicas_chart, usage_chart, has_metrics_api = view["charts"]
+            shown |= {
+                "replicas_chart": replicas_chart,
+                "usage_chart": usage_chart,
+                "has_metrics_api": has_metrics_api,
+            }
+        self._publish(shown | {"loaded": True})
         self._version = view["version"]
-        self.loaded = True
 
     async def _fetch(self) -> None:
         try:

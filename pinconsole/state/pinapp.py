@@ -10,12 +10,11 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import plotly.graph_objects as go
 import reflex as rx
 import yaml
 
 from pinconsole.access.principal import Principal
-from pinconsole.components.charts import time_chart
+from pinconsole.components.charts import Figure, time_chart
 from pinconsole.compute import actions, queries, tenancy
 from pinconsole.compute.display import (
     app_header,
@@ -33,20 +32,46 @@ from pinconsole.state.guard import guarded
 from pinconsole.state.live import LiveRefresh
 
 
-def live_charts(history: dict[str, Any]) -> tuple[go.Figure, go.Figure, bool]:
+def live_charts(history: dict[str, Any]) -> tuple[Figure, Figure, bool]:
     """The PinApp's two live chart figures and whether the cluster has a metrics API."""
     replicas, usage, has_metrics_api = pinapp_charts(history)
     return time_chart(replicas), time_chart(usage), has_metrics_api
 
 
 def _pinapp_view(cluster: str, namespace: str, name: str, principal: Principal) -> dict[str, Any]:
-    """What the PinApp page shows: the cache's detail, the charts and whether the principal
-    may act (in the UI's thread pool: the charts take a while, the owners are a query)."""
+    """What the PinApp page shows, as the values of its vars (``shown``), with the PinApp and
+    PinScaler the forms stand on; built in the UI's thread pool, so that publishing it on the
+    event loop only assigns (the owners are a query, the charts and YAML take a while)."""
     version = queries.changes_version()  # before reading: a change while reading is seen next
     detail = queries.get_pinapp(cluster, namespace, name)
-    charts = live_charts(queries.pinapp_history(cluster, namespace, name))
-    can_act = tenancy.can_act(principal, cluster, namespace)
-    return {"detail": detail, "charts": charts, "can_act": can_act, "version": version}
+    replicas_chart, usage_chart, has_metrics_api = live_charts(
+        queries.pinapp_history(cluster, namespace, name)
+    )
+    scaler, scaler_schedules = scaler_summary(detail["scaler"])
+    shown = {
+        "app": app_header(detail["row"]),
+        "spec_rows": spec_rows(detail["spec"], detail["status"]),
+        "conditions": conditions_rows(detail["conditions"]),
+        "pods": as_strings(detail["pods"]),
+        "events": as_strings(detail["events"]),
+        "scaler": scaler,
+        "scaler_schedules": scaler_schedules,
+        "scaler_yaml": detail["scaler_yaml"],
+        "yaml_text": detail["yaml"],
+        "stale": stale_notes([detail["cluster"]]),
+        "replicas_chart": replicas_chart,
+        "usage_chart": usage_chart,
+        "has_metrics_api": has_metrics_api,
+        "can_act": tenancy.can_act(principal, cluster, namespace),
+        "error": "",
+        "loaded": True,
+    }
+    return {
+        "shown": shown,
+        "pinapp": detail["pinapp"],
+        "scaler": detail["scaler"],
+        "version": version,
+    }
 
 
 class PinAppState(LiveRefresh, AppState):
@@ -68,8 +93,8 @@ class PinAppState(LiveRefresh, AppState):
     loaded: bool = False
     can_act: bool = False
     has_metrics_api: bool = True
-    replicas_chart: go.Figure = go.Figure()
-    usage_chart: go.Figure = go.Figure()
+    replicas_chart: Figure = {}
+    usage_chart: Figure = {}
     replicas_input: str = ""
     scaler_min: str = ""
     scaler_max: str = ""
@@ -97,22 +122,9 @@ class PinAppState(LiveRefresh, AppState):
         if isinstance(view, DomainError):
             self.error, self.loaded = str(view), True
             return
-        detail = view["detail"]
-        self.error = ""
-        self.app = app_header(detail["row"])
-        self.spec_rows = spec_rows(detail["spec"], detail["status"])
-        self.conditions = conditions_rows(detail["conditions"])
-        self.pods, self.events = as_strings(detail["pods"]), as_strings(detail["events"])
-        scaler = detail["scaler"]
-        self.scaler, self.scaler_schedules = scaler_summary(scaler)
-        self.scaler_yaml = detail["scaler_yaml"]
-        self.yaml_text = detail["yaml"]
-        self.stale = stale_notes([detail["cluster"]])
-        self._follow(detail["pinapp"], scaler)
-        self.replicas_chart, self.usage_chart, self.has_metrics_api = view["charts"]
-        self.can_act = view["can_act"]
+        self._publish(view["shown"])
+        self._follow(view["pinapp"], view["scaler"])
         self._version = view["version"]
-        self.loaded = True
 
     def _touched(self) -> set[str]:
         """The forms whose inputs differ from what they were filled with."""

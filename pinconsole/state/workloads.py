@@ -89,12 +89,10 @@ class WorkloadsState(LiveRefresh, AppState):
         if isinstance(page, DomainError):
             self.error, self.rows, self.total = str(page), [], 0
             return
-        self.error = ""
-        self.rows, self.total, self.summary = page["rows"], page["total"], page["summary"]
-        self.stale = page["stale"]
-        self.cluster_names, self.namespace_names = page["cluster_names"], page["namespace_names"]
+        shown = {k: page[k] for k in ("rows", "total", "summary", "stale")}
+        shown |= {k: page[k] for k in ("cluster_names", "namespace_names")}
+        self._publish(shown | {"error": "", "loaded": True})
         self._version = page["version"]
-        self.loaded = True
 
     async def _fetch(self) -> None:
         try:

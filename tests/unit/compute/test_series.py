@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
+
 from pinconsole.components.charts import time_chart
 from pinconsole.compute.series import pinapp_charts
 
@@ -31,8 +33,18 @@ def test_replicas_are_counts_and_memory_has_its_own_axis() -> None:
 
 def test_the_figure_draws_what_the_series_say() -> None:
     replicas, usage, _ = pinapp_charts(HISTORY)
-    figure = time_chart(replicas).to_dict()
+    figure = time_chart(replicas)
     assert [t["line"]["shape"] for t in figure["data"]] == ["hv", "hv", "linear"]
     assert figure["layout"]["yaxis"]["dtick"] == 2 and "yaxis2" not in figure["layout"]
-    assert time_chart(usage).to_dict()["layout"]["yaxis2"]["side"] == "right"
+    assert time_chart(usage)["layout"]["yaxis2"]["side"] == "right"
+
+
+def test_plotly_accepts_every_figure_as_it_is_sent() -> None:
+    """The figures are JSON built by hand (no validation at run time): plotly's own validators
+    take them whole, every property known, and read them back unchanged."""
+    for chart in pinapp_charts(HISTORY)[:2]:
+        figure = time_chart(chart)
+        validated = go.Figure(figure).to_plotly_json()  # raises on an unknown property
+        assert validated["data"] == figure["data"]
+        assert {k: validated["layout"][k] for k in figure["layout"]} == figure["layout"]
     assert pinapp_charts({"has_metrics_api": False, "samples": []})[2] is False
