@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
+from pinconsole import cache
 from pinconsole.db import session_scope
 from pinconsole.models import Entity, Relation
 
@@ -30,10 +31,17 @@ def _escape(text: str) -> str:
 def list_people(
     search: str = "", *, limit: int = 20, offset: int = 0, session: Session | None = None
 ) -> tuple[list[DirectoryPerson], int]:
-    """One page of active users ordered by name, matching ``search`` in name, title or email."""
+    """One page of active users ordered by name, matching ``search`` in name, title or email.
+
+    Without a ``session``, answered from the read cache until the catalog changes: everyone
+    who opens the sign-in page asks for the same first page."""
     if session is None:
-        with session_scope() as own:
-            return list_people(search, limit=limit, offset=offset, session=own)
+
+        def read() -> tuple[list[DirectoryPerson], int]:
+            with session_scope() as own:
+                return list_people(search, limit=limit, offset=offset, session=own)
+
+        return cache.cached("access.people", (search, limit, offset), read, maxsize=256)
     conditions = [col(Entity.kind) == "user", col(Entity.status) == "active"]
     for word in search.split():
         pattern = f"%{_escape(word)}%"

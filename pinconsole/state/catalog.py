@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from pinconsole import cache
 from pinconsole.catalog.query import (
     FACET_FIELDS,
     SORTS,
@@ -126,12 +127,18 @@ class CatalogPage:
 def _catalog_page(
     flt: EntityFilter, sort: str, cursor: str | None
 ) -> tuple[CatalogPage, dict[str, list[dict[str, Any]]]]:
-    """One keyset page and the facet counts under ``flt`` (in the UI's thread pool)."""
-    with read_scope() as session:
-        page = list_entities(session, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor)
-        counts = facet_counts(session, flt, fields=FACET_FIELDS)
-        rows = [summary_row(e) for e in page.items]
-    return CatalogPage(rows, page.total, page.next_cursor), counts
+    """One keyset page and the facet counts under ``flt`` (in the UI's thread pool), from the
+    read cache until the catalog changes: the catalog is the same for every reader, and most
+    open it on the same few filters."""
+
+    def read() -> tuple[CatalogPage, dict[str, list[dict[str, Any]]]]:
+        with read_scope() as session:
+            page = list_entities(session, flt, sort=sort, limit=PAGE_SIZE, cursor=cursor)
+            counts = facet_counts(session, flt, fields=FACET_FIELDS)
+            rows = [summary_row(e) for e in page.items]
+        return CatalogPage(rows, page.total, page.next_cursor), counts
+
+    return cache.cached("ui.catalog-page", (flt, sort, cursor), read, maxsize=512)
 
 
 def _error_rows(limit: int) -> list[dict[str, str]]:

@@ -7,9 +7,7 @@ open (``state/live.py``). The PinApp page's states are in ``state/pinapp.py`` an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import reflex as rx
+from typing import Any, ClassVar
 
 from pinconsole.compute import queries, tenancy
 from pinconsole.compute.display import display_row, stale_notes
@@ -17,6 +15,7 @@ from pinconsole.errors import DomainError
 from pinconsole.state.base import AppState
 from pinconsole.state.guard import guarded
 from pinconsole.state.live import LiveRefresh
+from pinconsole.state.paging import GuardedPaging
 
 PAGE_SIZE = 25
 
@@ -43,7 +42,7 @@ def _team_of_principal(groups: list[str]) -> str:
     return next((g for g in groups if g in owners), "")
 
 
-class WorkloadsState(LiveRefresh, AppState):
+class WorkloadsState(GuardedPaging, LiveRefresh, AppState):
     """``/workloads``: filters (prefixed ``f_``: route args own ``cluster``/``namespace``)."""
 
     f_cluster: str = ""
@@ -51,8 +50,8 @@ class WorkloadsState(LiveRefresh, AppState):
     f_team: str = ""
     f_health: str = ""
     f_text: str = ""
-    page: int = 0
-    total: int = 0
+    _page_size: ClassVar[int] = PAGE_SIZE
+    _page_empty: ClassVar[str] = "No PinApps"
     rows: list[dict[str, str]] = []
     summary: dict[str, int] = {}
     stale: list[str] = []
@@ -60,21 +59,6 @@ class WorkloadsState(LiveRefresh, AppState):
     namespace_names: list[str] = []
     error: str = ""
     loaded: bool = False
-
-    @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return "No PinApps"
-        first = self.page * PAGE_SIZE + 1
-        return f"{first:,}-{min(self.total, first + PAGE_SIZE - 1):,} of {self.total:,}"
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return (self.page + 1) * PAGE_SIZE < self.total
 
     def _filters(self) -> tuple[str | None, ...]:
         return (
@@ -94,7 +78,7 @@ class WorkloadsState(LiveRefresh, AppState):
         self._publish(shown | {"error": "", "loaded": True})
         self._version = page["version"]
 
-    async def _fetch(self) -> None:
+    async def _turn(self) -> None:
         try:
             page = await self._run(_workloads_page, self._filters(), self.page * PAGE_SIZE)
         except DomainError as exc:
@@ -112,12 +96,12 @@ class WorkloadsState(LiveRefresh, AppState):
         self.f_team = params.get("team", "")
         self.f_health = params.get("health", "")
         self.page = 0
-        await self._fetch()
+        await self._turn()
         return WorkloadsState.live
 
     async def _refilter(self) -> None:
         self.page = 0
-        await self._fetch()
+        await self._turn()
 
     @guarded
     async def set_cluster(self, value: str):  # type: ignore[no-untyped-def]
@@ -149,15 +133,3 @@ class WorkloadsState(LiveRefresh, AppState):
         """My team's workloads: the first of my groups that owns a namespace."""
         self.f_team = await self._run(_team_of_principal, list(self.groups))
         await self._refilter()
-
-    @guarded
-    async def next_page(self):  # type: ignore[no-untyped-def]
-        if self.has_next:
-            self.page += 1
-            await self._fetch()
-
-    @guarded
-    async def prev_page(self):  # type: ignore[no-untyped-def]
-        if self.page:
-            self.page -= 1
-            await self._fetch()

@@ -440,5 +440,6 @@ def test_states_are_thin_and_live_in_modules_named_after_them() -> None:
         if node.end_lineno is not None
     }
     assert {k: v for k, v in sizes.items() if v > MAX_STATE_LINES} == {}
-    assert "pinconsole.state.pinapp:PinAppState" in sizes
-    assert "pinconsole.state.user:UserState" in sizes or "pinconsole.state.team:UserState" in sizes
+    named = {"pinapp": "PinAppState", "user": "UserState", "workloads": "WorkloadsState"}
+    for module, state in named.items():
+        assert f"pinconsole.state.{module}:{state}" in sizes
