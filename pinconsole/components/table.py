@@ -155,6 +155,7 @@ def table(
     sort_by: str | rx.Var | None = None,
     sort_desc: bool | rx.Var = False,
     on_sort: Callable[[str], Any] | None = None,
+    paged: Any = None,
     on_prev: Any = None,
     on_next: Any = None,
     has_prev: bool | rx.Var = False,
@@ -171,9 +172,14 @@ def table(
 
     ``on_sort`` is an event handler taking the column key (the state flips direction when
     the same key comes twice); ``on_prev``/``on_next`` move pages; ``has_prev``/``has_next``
-    enable them; ``page_label`` describes the page. Paging controls appear when a page
-    handler is given (or ``paginated=True``).
+    enable them; ``page_label`` describes the page (``""``: none). ``paged``: a state with the
+    paging mixin (``state/paging.py``), which gives all five (a ``page_label`` given wins).
+    Paging controls appear when a page handler is given (or ``paginated=True``).
     """
+    if paged is not None:
+        on_prev, on_next = paged.prev_page, paged.next_page
+        has_prev, has_next = paged.has_prev, paged.has_next
+        page_label = paged.page_label if page_label is None else page_label
 
     def render_row(row: Any) -> rx.Component:
         extra: dict[str, Any] = {}

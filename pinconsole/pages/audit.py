@@ -170,11 +170,7 @@ def audit_page() -> rx.Component:
         table(
             COLUMNS,
             AuditState.rows,
-            on_prev=AuditState.prev_page,
-            on_next=AuditState.next_page,
-            has_prev=AuditState.has_prev,
-            has_next=AuditState.has_next,
-            page_label=AuditState.page_label,
+            paged=AuditState,
             loading=AuditState.loading,
             on_row_click=AuditState.open_detail,
             empty=empty_state(

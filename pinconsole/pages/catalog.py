@@ -195,11 +195,7 @@ def catalog_page() -> rx.Component:
                 sort_by=CatalogState.sort,
                 sort_desc=CatalogState.sort_desc,
                 on_sort=CatalogState.sort_by,
-                on_prev=CatalogState.prev_page,
-                on_next=CatalogState.next_page,
-                has_prev=CatalogState.has_prev,
-                has_next=CatalogState.has_next,
-                page_label=CatalogState.page_label,
+                paged=CatalogState,
                 loading=CatalogState.loading,
                 empty=empty_state(
                     rx.cond(CatalogState.filtered, "No matching entities", "The catalog is empty"),

@@ -402,11 +402,7 @@ def _table() -> rx.Component:
             sort_by=DesignState.sort_by,
             sort_desc=DesignState.sort_desc,
             on_sort=DesignState.sort,
-            on_prev=DesignState.prev_page,
-            on_next=DesignState.next_page,
-            has_prev=DesignState.has_prev,
-            has_next=DesignState.has_next,
-            page_label=DesignState.page_label,
+            paged=DesignState,
             empty=c.empty_state(
                 "No services match",
                 "Try another filter, or register a service in the catalog.",

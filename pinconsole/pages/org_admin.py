@@ -57,10 +57,8 @@ def org_admin_page() -> rx.Component:
             c.table(
                 columns,
                 S.rows,
-                on_prev=S.prev_page,
-                on_next=S.next_page,
-                has_prev=S.has_prev,
-                has_next=S.has_next,
+                paged=S,
+                page_label="",
                 empty=c.empty_state(
                     "No syncs yet",
                     "The first sync runs at start-up and then every period; or sync now.",

@@ -90,10 +90,8 @@ def _demo() -> rx.Component:
             ),
         ),
         pagination(
-            on_prev=SignInState.prev_page,
-            on_next=SignInState.next_page,
-            has_prev=SignInState.has_prev,
-            has_next=SignInState.has_next,
+            paged=SignInState,
+            page_label="",  # the list is short: no count
             label=SignInState.page_label,
         ),
         gap=4,

@@ -272,11 +272,7 @@ def teams_page() -> rx.Component:
             table(
                 TEAM_COLUMNS,
                 TeamsState.rows,
-                on_prev=TeamsState.prev_page,
-                on_next=TeamsState.next_page,
-                has_prev=TeamsState.has_prev,
-                has_next=TeamsState.has_next,
-                page_label=TeamsState.page_label,
+                paged=TeamsState,
                 empty=empty_state(
                     "No teams", "Groups from the catalog appear here.", icon="users", compact=True
                 ),

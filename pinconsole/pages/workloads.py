@@ -140,11 +140,7 @@ def workloads_page() -> rx.Component:
             table(
                 COLUMNS,
                 WorkloadsState.rows,
-                on_prev=WorkloadsState.prev_page,
-                on_next=WorkloadsState.next_page,
-                has_prev=WorkloadsState.has_prev,
-                has_next=WorkloadsState.has_next,
-                page_label=WorkloadsState.page_label,
+                paged=WorkloadsState,
                 empty=empty_state(
                     "No PinApps", "No workload matches these filters.", icon="server"
                 ),
