@@ -107,13 +107,21 @@ def _cell(col: Column, row: Any) -> rx.Component:
 
 def pagination(
     *,
+    paged: Any = None,
     on_prev: Any = None,
     on_next: Any = None,
     has_prev: bool | rx.Var = False,
     has_next: bool | rx.Var = False,
     label: Any = None,
 ) -> rx.Component:
-    """Previous/next controls with a label such as "51-100 of 2,314" (works with cursors)."""
+    """Previous/next controls with a label such as "51-100 of 2,314" (works with cursors).
+
+    ``paged``: a state with the paging mixin (``state/paging.py``), which gives them all (a
+    ``label`` given wins; ``""`` shows none)."""
+    if paged is not None:
+        on_prev, on_next = paged.prev_page, paged.next_page
+        has_prev, has_next = paged.has_prev, paged.has_next
+        label = paged.page_label if label is None else label
     return rx.flex(
         rx.text(
             label if label is not None else "",
@@ -180,6 +188,7 @@ def table(
         on_prev, on_next = paged.prev_page, paged.next_page
         has_prev, has_next = paged.has_prev, paged.has_next
         page_label = paged.page_label if page_label is None else page_label
+        paginated = True if paginated is None else paginated
 
     def render_row(row: Any) -> rx.Component:
         extra: dict[str, Any] = {}

@@ -89,11 +89,7 @@ def _demo() -> rx.Component:
                 compact=True,
             ),
         ),
-        pagination(
-            paged=SignInState,
-            page_label="",  # the list is short: no count
-            label=SignInState.page_label,
-        ),
+        pagination(paged=SignInState),
         gap=4,
     )
 
