@@ -27,7 +27,7 @@ from pinconsole.components.tokens import (
 )
 from pinconsole.plugins import PageSpec, get_registry
 from pinconsole.state.base import AppState
-from pinconsole.state.search import SearchState
+from pinconsole.state.search import MAX_QUERY, SearchState
 
 # Nav sections in this order; sections nobody listed follow alphabetically.
 SECTION_ORDER = ("Explore", "Build", "Operate", "Teams", "Admin", "Developer")
@@ -181,8 +181,9 @@ def _search() -> rx.Component:
     return rx.box(
         search_field(
             SearchState.query,
-            SearchState.set_query,
+            SearchState.set_query.debounce(150),  # type: ignore[attr-defined]
             placeholder="Search services, APIs, teams, people",
+            max_length=MAX_QUERY,
             on_key_down=SearchState.key_down,
             on_focus=SearchState.focus,
             on_blur=SearchState.close,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -17,30 +18,67 @@ from pinconsole.state.guard import guarded
 
 log = logging.getLogger(__name__)
 
-RESULT_LIMIT = 8
+RESULT_LIMIT = 10
+MAX_QUERY = 200  # characters (the box's maxlength too: a pasted page is cut, not searched)
 
 
 def _search(text: str, limit: int) -> list[dict[str, str]]:
+    """Hits grouped by kind (the first of a group carries its label and count), then a last
+    row "See all N in the catalog" that opens the catalog on the same text."""
     try:
-        from pinconsole.catalog.query import search_everything
+        from pinconsole.catalog.query import search_results
     except ImportError:
         return []
     try:
-        hits = search_everything(text, limit)
+        found = search_results(text, limit)
     except Exception as exc:  # a broken search must never break the shell
         if outage_of(exc) is not None:
             raise  # but an outage raises the banner
         log.exception("global search failed for %r", text)
         return []
-    return [
-        {
-            "kind": str(h.get("kind", "")),
-            "title": str(h.get("title", "")),
-            "subtitle": str(h.get("subtitle", "")),
-            "url": str(h.get("url", "")),
-        }
-        for h in hits
-    ]
+    return grouped_rows(text, found["hits"], found["counts"], found["total"])
+
+
+def grouped_rows(
+    text: str, hits: list[Any], counts: dict[str, int], total: int
+) -> list[dict[str, str]]:
+    """The dropdown's rows: hits in groups of their kind (groups in the order of their best
+    hit), the kind said once per group with its count, and the "See all" row."""
+    order: list[str] = []
+    by_kind: dict[str, list[Any]] = {}
+    for hit in hits:
+        kind = str(hit.get("kind", ""))
+        if kind not in by_kind:
+            order.append(kind)
+        by_kind.setdefault(kind, []).append(hit)
+    rows: list[dict[str, str]] = []
+    for kind in order:
+        for i, hit in enumerate(by_kind[kind]):
+            rows.append(
+                {
+                    "kind": kind,
+                    "group": kind if i == 0 else "",
+                    "count": str(counts.get(kind, len(by_kind[kind]))) if i == 0 else "",
+                    "title": str(hit.get("title", "")),
+                    "subtitle": str(hit.get("subtitle", "")),
+                    "url": str(hit.get("url", "")),
+                    "more": "",
+                }
+            )
+    if rows:
+        noun = "result" if total == 1 else "results"
+        rows.append(
+            {
+                "kind": "",
+                "group": "",
+                "count": "",
+                "title": f"See all {total:,} {noun} in the catalog",
+                "subtitle": "",
+                "url": "/catalog?" + urlencode({"text": text}),
+                "more": "1",
+            }
+        )
+    return rows
 
 
 class SearchState(AppState):
@@ -53,9 +91,9 @@ class SearchState(AppState):
 
     @guarded
     async def set_query(self, value: str) -> None:
-        self.query = value
+        self.query = value[:MAX_QUERY]
         self.highlighted = 0
-        text = value.strip()
+        text = self.query.strip()
         if not text:
             self.results, self.open = [], False
             return

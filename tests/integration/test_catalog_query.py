@@ -227,7 +227,7 @@ def test_search_everything_puts_prefix_matches_first(catalog: Path) -> None:
     assert people[0] == {
         "kind": "User",
         "title": "Alice Archer",
-        "subtitle": "User · alice@example.com",
+        "subtitle": "alice@example.com",  # the kind is said once, by its group
         "url": "/users/alice",
         "ref": "user:default/alice",
     }

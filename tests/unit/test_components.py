@@ -428,6 +428,25 @@ def test_search_keys_move_open_and_clear() -> None:
     assert (s.query, s.open) == ("", False)  # type: ignore[attr-defined]
 
 
+def test_search_rows_say_each_kind_once_with_its_count_and_end_with_see_all() -> None:
+    from pinconsole.state.search import grouped_rows
+
+    hits = [
+        {"kind": "Component", "title": "orders-consumer", "subtitle": "service", "url": "/c/o"},
+        {"kind": "Team", "title": "Consumer Apps", "subtitle": "", "url": "/teams/c"},
+        {"kind": "Component", "title": "billing_consumer", "subtitle": "", "url": "/c/b"},
+    ]
+    rows = grouped_rows("consu & co", hits, {"Component": 26, "Team": 1}, 27)
+    assert [(r["group"], r["count"], r["title"]) for r in rows] == [
+        ("Component", "26", "orders-consumer"),
+        ("", "", "billing_consumer"),  # groups in the order of their best hit
+        ("Team", "1", "Consumer Apps"),
+        ("", "", "See all 27 results in the catalog"),
+    ]
+    assert rows[-1]["more"] and rows[-1]["url"] == "/catalog?text=consu+%26+co"
+    assert grouped_rows("x", [], {}, 0) == []
+
+
 def test_time_ago_reads_like_a_person_wrote_it() -> None:
     from pinconsole.access.activity import time_ago
 

@@ -34,7 +34,12 @@ from pinconsole.catalog.query.listing import (
     list_entities_json,
     list_entities_json_async,
 )
-from pinconsole.catalog.query.search import SearchHit, search_everything
+from pinconsole.catalog.query.search import (
+    SearchHit,
+    SearchResults,
+    search_everything,
+    search_results,
+)
 from pinconsole.catalog.query.views import (
     EntityView,
     catalog_errors,
@@ -58,6 +63,7 @@ __all__ = [
     "EntityView",
     "RelatedEntity",
     "SearchHit",
+    "SearchResults",
     "catalog_errors",
     "domain_of",
     "entities_by_refs",
@@ -79,6 +85,7 @@ __all__ = [
     "refs_for_location",
     "relations_of",
     "search_everything",
+    "search_results",
     "team_view",
     "user_view",
 ]
