@@ -24,12 +24,25 @@ def token_create(
         "--expires-in-days",
         help="Lifetime in days, 1 to 366 (default: PINCONSOLE_TOKEN_EXPIRY_DAYS, 90)",
     ),
+    service_account: bool = typer.Option(
+        False,
+        "--service-account",
+        help="The user is a service account, not a person of the directory",
+    ),
 ) -> None:
-    """Create a token and print it once, alone on the last line (only its hash is stored)."""
-    from pinconsole.access.tokens import create_token, list_tokens
+    """Create a token and print it once, alone on the last line (only its hash is stored).
 
-    raw = create_token(
-        user, admin=admin, description=description, expires_in_days=expires_in_days, actor="cli"
+    ``--user`` must be a person the directory knows, unless ``--service-account`` is given.
+    """
+    from pinconsole.access.tokens import issue_token, list_tokens
+
+    raw = issue_token(
+        user,
+        service_account=service_account,
+        admin=admin,
+        description=description,
+        expires_in_days=expires_in_days,
+        actor="cli",
     )
     expires = next(t.expires_at for t in list_tokens(user) if raw.startswith(t.prefix))
     rights = "an administrator" if admin else "a user"

@@ -87,6 +87,18 @@ def list_people(
     return people, int(total)
 
 
+def person_named(name: str, *, session: Session | None = None) -> str | None:
+    """The directory's spelling of user ``name`` (matched without case), or None."""
+    if session is None:
+        with session_scope() as own:
+            return person_named(name, session=own)
+    return session.exec(
+        select(Entity.name)
+        .where(col(Entity.kind) == "user", func.lower(Entity.name) == name.lower())
+        .limit(1)
+    ).first()
+
+
 def person_exists(name: str, *, session: Session | None = None) -> bool:
     """Whether the directory (the catalog's User entities) knows ``name``."""
     if session is None:

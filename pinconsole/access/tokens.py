@@ -84,6 +84,13 @@ def token_lifetime(days: int | None) -> timedelta:
     return timedelta(days=days)
 
 
+def _token_user(user: str) -> str:
+    user = user.strip()
+    if not user or len(user) > 255 or any(c.isspace() for c in user):
+        raise Invalid("a token's user must be a non-empty name without spaces", where="user")
+    return user
+
+
 def create_token(
     user: str,
     admin: bool = False,
@@ -91,15 +98,14 @@ def create_token(
     *,
     expires_in_days: int | None = None,
     actor: str | Principal = "cli",
+    service_account: bool = False,
 ) -> str:
     """Create a token for ``user`` (a directory user or a service account) and return it.
 
     The raw token is returned once and never stored. It expires after ``expires_in_days``
     (default ``settings.token_expiry_days``).
     """
-    user = user.strip()
-    if not user or len(user) > 255 or any(c.isspace() for c in user):
-        raise Invalid("a token's user must be a non-empty name without spaces", where="user")
+    user = _token_user(user)
     lifetime = token_lifetime(expires_in_days)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
@@ -126,9 +132,42 @@ def create_token(
                 "description": description,
                 "prefix": row.prefix,
                 "expires_at": row.expires_at,
+                "service_account": service_account,
             },
         )
     return raw
+
+
+def issue_token(
+    user: str,
+    *,
+    service_account: bool = False,
+    admin: bool = False,
+    description: str = "",
+    expires_in_days: int | None = None,
+    actor: str | Principal = "cli",
+) -> str:
+    """``create_token`` for a user the directory knows, or for a service account when the
+    operator says so: a name mistyped at the prompt would otherwise make a working token for
+    somebody who does not exist (and whom no org sync will ever revoke)."""
+    from pinconsole.access.directory import person_named
+
+    name = _token_user(user)
+    known = None if service_account else person_named(name)
+    if not service_account and known is None:
+        raise Invalid(
+            f"the directory knows no user {name!r} (people come from the org sync); "
+            "for a service account of that name, pass --service-account",
+            where="user",
+        )
+    return create_token(
+        known or name,  # the directory's spelling: the token's principal is that person
+        admin,
+        description,
+        expires_in_days=expires_in_days,
+        actor=actor,
+        service_account=service_account,
+    )
 
 
 def verify_token(raw: str) -> Principal:

@@ -185,7 +185,9 @@ def test_nginx_caches_hashed_assets_compresses_and_passes_etags(
     )
     assert zipped.headers["content-encoding"] == "gzip" and zipped.content == plain.content
     # The API: compressed on the way through, and its ETags answered with 304.
-    created = pinconsole(console.env, "token", "create", "--user", "etag-check")
+    created = pinconsole(
+        console.env, "token", "create", "--user", "etag-check", "--service-account"
+    )
     auth = {"Authorization": f"Bearer {created.split()[-1]}", "Accept-Encoding": "gzip"}
     page = f"{deployment.url}/api/v1/entities"
     first = httpx.get(page, params={"limit": 50}, headers=auth, timeout=10)

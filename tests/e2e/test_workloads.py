@@ -61,7 +61,9 @@ def _without_scaler(console: Any) -> tuple[str, str, str, str]:
     """A candidate whose PinApp no PinScaler manages: its HPA owns the replica count (as in
     Kubernetes, a manual scale below its recommendations of the last 5 minutes is undone), so a
     manual scale is only the user's to see through on an unscaled PinApp."""
-    token = pinconsole(console.env, "token", "create", "--user", "e2e-workloads").split()[-1]
+    token = pinconsole(
+        console.env, "token", "create", "--user", "e2e-workloads", "--service-account"
+    ).split()[-1]
     headers = {"Authorization": f"Bearer {token}"}
     candidates = _candidates(console.database_url)
 

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from pinconsole.access.tokens import verify_token
+from pinconsole.catalog.ingest import import_locations
 from pinconsole.cli import app, needs_plugins, serve_command, serve_env
-from pinconsole.db import dispose_engines, get_engine
+from pinconsole.db import dispose_engines, get_engine, session_scope
+from pinconsole.models import AuditEvent
 
 runner = CliRunner()
 PG_ADMIN_URL = os.environ.get("PINCONSOLE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -49,7 +52,17 @@ def test_help_everywhere() -> None:
 
 def test_token_create_prints_the_token_alone_on_the_last_line(db: str) -> None:
     result = runner.invoke(
-        app, ["token", "create", "--user", "deploy-bot", "--admin", "--description", "CI"]
+        app,
+        [
+            "token",
+            "create",
+            "--user",
+            "deploy-bot",
+            "--service-account",
+            "--admin",
+            "--description",
+            "CI",
+        ],
     )
     assert result.exit_code == 0, result.output
     last = result.stdout.strip().splitlines()[-1]
@@ -59,7 +72,11 @@ def test_token_create_prints_the_token_alone_on_the_last_line(db: str) -> None:
 
 
 def test_token_list_and_revoke(db: str) -> None:
-    token = runner.invoke(app, ["token", "create", "--user", "bot"]).stdout.strip().splitlines()[-1]
+    token = (
+        runner.invoke(app, ["token", "create", "--user", "bot", "--service-account"])
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     listing = runner.invoke(app, ["token", "list"])
     assert listing.exit_code == 0 and token[:12] in listing.stdout and token not in listing.stdout
     token_id = listing.stdout.split()[0]
@@ -216,3 +233,32 @@ def test_serve_listens_where_it_is_told() -> None:
     assert wide[4:6] == ["--backend-host", "0.0.0.0"]
     result = runner.invoke(app, ["serve", "--help"])
     assert "--host" in result.stdout
+
+
+def test_token_create_wants_a_person_of_the_directory_or_a_service_account(
+    db: str, tmp_path: Path
+) -> None:
+    """A mistyped name would otherwise get a working token for nobody, whom no org sync ever
+    revokes; a service account is said to be one, and the audit row says so too."""
+    refused = runner.invoke(app, ["token", "create", "--user", "ada.lovelce"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "the directory knows no user 'ada.lovelce'" in refused.stderr
+    assert "--service-account" in refused.stderr
+    assert "pct_" not in refused.output
+
+    person = tmp_path / "catalog-info.yaml"
+    person.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: User\n"
+        "metadata: {name: ada.lovelace}\nspec: {memberOf: []}\n",
+        encoding="utf-8",
+    )
+    assert not import_locations([str(person)], actor="test").errors
+    made = runner.invoke(app, ["token", "create", "--user", "Ada.Lovelace"])
+    assert made.exit_code == 0, made.output
+    bot = runner.invoke(app, ["token", "create", "--user", "ci-bot", "--service-account"])
+    assert bot.exit_code == 0, bot.output
+    with session_scope() as s:
+        rows = s.exec(select(AuditEvent).where(AuditEvent.action == "token.create")).all()
+    flags = {r.after["user"]: r.after["service_account"] for r in rows if r.after}
+    assert flags == {"ada.lovelace": False, "ci-bot": True}  # the directory's spelling
+    assert verify_token(made.stdout.strip().splitlines()[-1]).name == "ada.lovelace"

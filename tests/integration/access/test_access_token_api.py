@@ -51,13 +51,17 @@ def test_revoke_through_the_api(access_client: TestClient) -> None:
 
 def test_cli_lists_the_expiry(db: str) -> None:
     runner = CliRunner()
-    made = runner.invoke(app, ["token", "create", "--user", "bot", "--expires-in-days", "3"])
+    made = runner.invoke(
+        app, ["token", "create", "--user", "bot", "--service-account", "--expires-in-days", "3"]
+    )
     assert made.exit_code == 0, made.output
     assert "valid until" in made.stdout
     (info,) = list_tokens()
     listing = runner.invoke(app, ["token", "list"]).stdout
     assert f"expires {info.expires_at:%Y-%m-%d %H:%M}" in listing and "active" in listing
-    bad = runner.invoke(app, ["token", "create", "--user", "bot", "--expires-in-days", "0"])
+    bad = runner.invoke(
+        app, ["token", "create", "--user", "bot", "--service-account", "--expires-in-days", "0"]
+    )
     assert bad.exit_code == 2 and "expires after 1 to" in bad.stderr
 
 

@@ -154,7 +154,9 @@ def _token(backend: Backend, user: str, *flags: str) -> str:
 def _targets(backend: Backend) -> Targets:
     api = httpx.Client(
         base_url=f"{backend.url}/api/v1",
-        headers={"Authorization": f"Bearer {_token(backend, 'probe', '--admin')}"},
+        headers={
+            "Authorization": f"Bearer {_token(backend, 'probe', '--service-account', '--admin')}"
+        },
         timeout=30,
     )
     deadline = time.monotonic() + 120
@@ -419,7 +421,9 @@ def test_no_admin_handler_answers_a_non_administrator(backend: Backend, targets:
     audit = httpx.get(
         f"{backend.url}/api/v1/audit",
         params={"actor": targets.member, "outcome": "denied", "limit": 500},
-        headers={"Authorization": f"Bearer {_token(backend, 'probe', '--admin')}"},
+        headers={
+            "Authorization": f"Bearer {_token(backend, 'probe', '--service-account', '--admin')}"
+        },
         timeout=30,
     ).json()["items"]
     audit = [row for row in audit if row["target"].startswith("ui:")]  # not PinApp actions
