@@ -26,6 +26,7 @@ from pinconsole.access.audit import AuditFilter, list_audit
 from pinconsole.access.principal import Principal
 from pinconsole.api import health, metrics
 from pinconsole.api.deps import admin_principal, current_principal
+from pinconsole.api.docs import OPENAPI_URL, docs_router
 from pinconsole.api.params import Offset
 from pinconsole.api.problems import RETRY_AFTER_SECONDS, add_problem_schema, problem, problems
 from pinconsole.api.routes import RouteTable
@@ -150,10 +151,11 @@ def create_api(registry: Registry) -> FastAPI:
     api = FastAPI(
         title="PinConsole API",
         version=pinconsole.__version__,
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served from the package's own assets (api/docs.py)
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=OPENAPI_URL,
     )
+    api.include_router(docs_router(api.title))
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error)

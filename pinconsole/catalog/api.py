@@ -7,6 +7,7 @@ cache and chooses how to read) or one ``locations`` function, and return its JSO
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -86,6 +87,16 @@ _FACET = "|".join(query.FACET_FIELDS)
 FacetNames = Annotated[
     str, StringConstraints(pattern=rf"^ *(?:{_FACET})? *(?:, *(?:{_FACET})? *)*$")
 ]
+# entity-facets also takes Backstage's field names for the facets it counts.
+_FACET_ALIASES = {
+    **{f: f for f in query.FACET_FIELDS},
+    **{k: v for k, v in _BACKSTAGE_KEYS.items() if v in query.FACET_FIELDS and "." in k},
+}
+_ANY_FACET = "|".join(re.escape(k) for k in _FACET_ALIASES)
+FacetParam = Annotated[
+    str,
+    StringConstraints(pattern=rf"^ *(?:{_ANY_FACET})? *(?:, *(?:{_ANY_FACET})? *)*$"),
+]
 
 
 @router.get(
@@ -164,14 +175,21 @@ async def entities_by_query(
 async def entity_facets(
     request: Request,
     principal: Principal,
-    facet: Annotated[list[FacetNames], Query()] = [],  # noqa: B006
+    facet: Annotated[list[FacetParam], Query()] = [],  # noqa: B006
     filter: Multi = [],  # noqa: B006
     text: str | None = None,
 ) -> Response:
-    """``{facets: {field: [{value, count}]}}``; each field counted under the other filters."""
+    """``{facets: {field: [{value, count}]}}``; each field counted under the other filters.
+
+    ``facet`` takes our names (``type``) or Backstage's (``spec.type``, ``metadata.tags``),
+    repeated or comma-separated, and each count is keyed by the name asked for, so a client
+    written for Backstage's ``/entity-facets?facet=spec.type`` reads it unchanged.
+    """
     flt = _filter_from({}, text, filter)
-    names = [n.strip() for f in facet for n in f.split(",") if n.strip()] or query.FACET_FIELDS
-    return _read(request, await service.facets(flt, names, key=_key(request)))
+    asked = [n.strip() for f in facet for n in f.split(",") if n.strip()]
+    labels = {_FACET_ALIASES[n]: n for n in asked}
+    names = list(labels) or query.FACET_FIELDS
+    return _read(request, await service.facets(flt, names, key=_key(request), labels=labels))
 
 
 @router.get(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -185,10 +185,23 @@ async def entities_by_query(
     return await _list(key, flt, sort, limit, cursor, (), wanted, _backstage_keys)
 
 
-async def facets(flt: EntityFilter, names: Sequence[str], *, key: Hashable) -> bytes:
-    """``{facets: {field: [{value, count}]}}``, each field counted under the other filters."""
-    names = tuple(names)
-    return await _in_thread(key, lambda s: {"facets": query.facet_counts(s, flt, names)})
+async def facets(
+    flt: EntityFilter,
+    names: Sequence[str],
+    *,
+    key: Hashable,
+    labels: Mapping[str, str] | None = None,
+) -> bytes:
+    """``{facets: {field: [{value, count}]}}``, each field counted under the other filters;
+    ``labels`` names a field as the caller asked for it (Backstage's ``spec.type``)."""
+    names = tuple(dict.fromkeys(names))
+    shown = dict(labels or {})
+
+    def build(s: Session) -> dict[str, Any]:
+        counts = query.facet_counts(s, flt, names)
+        return {"facets": {shown.get(f, f): values for f, values in counts.items()}}
+
+    return await _in_thread(key, build)
 
 
 async def entity(ref: str, *, key: Hashable) -> bytes:
