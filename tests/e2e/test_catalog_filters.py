@@ -169,7 +169,9 @@ def test_a_view_that_matches_nothing_names_its_filters(console: Any, page: Page,
     expect(page.locator("#catalog-search")).to_have_value("")
 
 
-def test_an_explicit_kind_is_kept_and_empty_values_are_blank(console: Any, page: Page) -> None:
+def test_an_explicit_kind_is_kept_and_empty_values_are_blank(
+    console: Any, page: Page, shot: Any
+) -> None:
     everything = _count(console.database_url)
     apis_and_components = _count(console.database_url, col(Entity.kind).in_(["api", "component"]))
     sign_in(page)
@@ -217,3 +219,4 @@ def test_an_explicit_kind_is_kept_and_empty_values_are_blank(console: Any, page:
         cell = row.locator("td").nth(column)
         expect(cell).to_have_text("")
         expect(cell.locator(".rt-Badge")).to_have_count(0)
+    shot(page, "catalog-blank-values")
