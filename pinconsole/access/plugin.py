@@ -12,11 +12,20 @@ def _pages() -> list[PageSpec]:
     # Pages and states are imported when the app is assembled, not when the plugin is loaded.
     from pinconsole.pages.audit import audit_page
     from pinconsole.pages.signin import signin_page
+    from pinconsole.pages.tokens import tokens_page
     from pinconsole.state.audit import AuditState
     from pinconsole.state.signin import SignInState
+    from pinconsole.state.tokens import TokensState
 
     return [
         PageSpec(route="/signin", title="Sign in", component=signin_page, on_load=SignInState.load),
+        PageSpec(
+            route="/settings/tokens",
+            title="API tokens",
+            component=tokens_page,
+            on_load=TokensState.load,
+            nav=NavEntry("API tokens", "key-round", section="Developer", order=20),
+        ),
         PageSpec(
             route="/admin/audit",
             title="Audit log",

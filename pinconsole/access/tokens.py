@@ -19,7 +19,7 @@ from pinconsole.access.policy import Resource, authorize
 from pinconsole.access.principal import Principal, resolve_principal
 from pinconsole.cache import MISSING, cached, lookup
 from pinconsole.db import session_scope
-from pinconsole.errors import Invalid, NotFound, Unauthenticated
+from pinconsole.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from pinconsole.models import ApiToken
 from pinconsole.models._types import utcnow
 from pinconsole.settings import get_settings
@@ -168,6 +168,27 @@ def issue_token(
         actor=actor,
         service_account=service_account,
     )
+
+
+def create_own_token(
+    principal: Principal, description: str = "", *, expires_in_days: int | None = None
+) -> tuple[str, TokenInfo]:
+    """A signed-in person's token for themselves (the settings page), with their rights and
+    no more: never an administrator token by its flag (an administrator's token is one while
+    its user stays in the admin group). Only a UI session makes one: no API route creates a
+    token, so a stolen token cannot mint a longer-lived one."""
+    if principal.is_service_account:
+        raise Forbidden("a service account's tokens are made by an operator (token create)")
+    owner = principal.ref.lower()
+    authorize(principal, "token.create", Resource("user", owner, {owner}))
+    description = description.strip()
+    if len(description) > 200:
+        raise Invalid("a token's description is at most 200 characters", where="description")
+    raw = create_token(
+        principal.name, False, description, expires_in_days=expires_in_days, actor=principal
+    )
+    info = next(t for t in list_tokens(principal.name) if raw.startswith(t.prefix))
+    return raw, info
 
 
 def verify_token(raw: str) -> Principal:
