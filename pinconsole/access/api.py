@@ -1,26 +1,40 @@
-"""``/api/v1/tokens`` (one's own API tokens: list, revoke) and ``/api/v1/users/{name}/sessions``
-(administrators end a user's UI sessions).
+"""``/api/v1/tokens`` (one's own API tokens: list, revoke), ``/api/v1/users/{name}/sessions``
+(administrators end a user's UI sessions) and ``/api/v1/audit/export`` (the audit log as CSV).
 
 No route creates a token: a stolen token must not be able to mint a longer-lived one.
+
+The export is the audit page's download link: a plain link carries the browser's session cookie
+and no token, so that one route (on ``export_router``, mounted outside the token-only router)
+also admits the console's signed cookie, checked as the UI checks it (signature, age,
+revocation, the user still known), and only from the console's own pages (``Sec-Fetch-Site``).
+Whoever it admits must be an administrator, as for ``GET /api/v1/audit``; refusals are audited.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from pinconsole.access.audit import EXPORT_MAX_ROWS, FILTER_MAX_CHARS, AuditFilter, export_audit
 from pinconsole.access.policy import Resource, authorize
-from pinconsole.access.principal import Principal
-from pinconsole.access.sessions import revoke_sessions
+from pinconsole.access.principal import Principal, resolve_principal
+from pinconsole.access.sessions import read_session_async, revoke_sessions, still_present
 from pinconsole.access.tokens import TokenInfo, list_tokens, revoke_token
-from pinconsole.api.deps import admin_principal, current_principal
+from pinconsole.api.deps import ANONYMOUS, admin_principal, audit_refusal, current_principal
 from pinconsole.api.params import RowId
 from pinconsole.api.problems import problems
+from pinconsole.errors import Forbidden, Invalid, Unauthenticated
+from pinconsole.settings import get_settings
 
 router = APIRouter(tags=["access"])
+export_router = APIRouter(tags=["access"])
+
+SESSION_COOKIE = "pinconsole_session"  # the cookie the sign-in page sets (state/base.py)
 
 
 class SessionsRevoked(BaseModel):
@@ -68,3 +82,82 @@ async def revoke_user_sessions(
     """Every UI session of ``name`` signed until now ends at its next request."""
     not_before = await run_in_threadpool(lambda: revoke_sessions(name, actor=principal))
     return SessionsRevoked(user=name, not_before=not_before)
+
+
+async def _session_principal(request: Request, cookie: str) -> Principal:
+    """Who the console's session cookie names, as the UI's session check admits them."""
+    settings = get_settings()
+    site = (request.headers.get("sec-fetch-site") or "").strip().lower()
+    if site in ("cross-site", "same-site"):  # a link on another site: the cookie rides along
+        raise Forbidden(f"a {site} page cannot export with your sign-in; use the console itself")
+    if settings.auth_mode == "demo" and not settings.is_embedded:
+        raise Unauthenticated("demo sign-in is allowed only on the embedded database")
+    name = await read_session_async(cookie, max_age=settings.session_max_age_hours * 3600)
+    if not name:
+        raise Unauthenticated("the console session has ended; sign in again")
+    principal = await run_in_threadpool(resolve_principal, name)
+    gone = principal.is_service_account  # the catalog no longer knows the user
+    if settings.auth_mode == "ldap" and not gone:
+        gone = await run_in_threadpool(still_present, "ldap", principal.name) is False
+    if gone:
+        raise Unauthenticated(f"{name} is no longer in the directory; sign in again")
+    return principal
+
+
+async def _export_caller(request: Request) -> Principal:
+    """An API token or the proxy's header as everywhere; else a cookie-mode session cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    by_cookie = bool(cookie) and not request.headers.get("authorization")
+    try:
+        if by_cookie and get_settings().auth_mode != "header":
+            return await _session_principal(request, cookie)
+        return await current_principal(request)
+    except (Unauthenticated, Invalid, Forbidden) as exc:  # refused before it was anybody
+        await run_in_threadpool(audit_refusal, request, ANONYMOUS, exc.message)
+        raise
+
+
+async def export_admin(
+    request: Request, principal: Principal = Depends(_export_caller)
+) -> Principal:
+    """The export's caller, who must be an administrator (``admin_principal``'s audited
+    refusal)."""
+    return await admin_principal(request, principal)
+
+
+_CSV = {"text/csv": {"schema": {"type": "string"}}}
+
+
+@export_router.get(
+    "/audit/export",
+    summary="The audit log as CSV (administrators)",
+    response_class=Response,
+    responses={
+        200: {"content": _CSV, "description": f"Newest first, at most {EXPORT_MAX_ROWS:,} rows"},
+        **problems(401, 403, 422, 503),
+    },
+)
+async def export(
+    principal: Principal = Depends(export_admin),
+    actor: str = Query("", max_length=FILTER_MAX_CHARS),
+    action: str = Query("", max_length=FILTER_MAX_CHARS),
+    target: str = Query("", max_length=FILTER_MAX_CHARS),
+    outcome: Literal["ok", "denied", "error"] | None = None,
+    since: datetime | None = Query(None, description="From this time (inclusive)"),
+    until: datetime | None = Query(None, description="Before this time (exclusive)"),
+) -> Response:
+    """The rows ``GET /api/v1/audit`` filters the same way, as CSV (an attachment); the
+    export is itself audited (``admin.audit.export``). ``X-Total-Count`` says how many rows
+    matched, ``X-Exported-Count`` how many the file holds (fewer when capped)."""
+    flt = AuditFilter(
+        actor=actor, action=action, target=target, outcome=outcome or "", since=since, until=until
+    )
+    result = await run_in_threadpool(export_audit, principal, flt)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    headers = {
+        "Content-Disposition": f'attachment; filename="pinconsole-audit-{stamp}.csv"',
+        "Cache-Control": "no-store",
+        "X-Total-Count": str(result.total),
+        "X-Exported-Count": str(result.rows),
+    }
+    return Response(result.text, media_type="text/csv; charset=utf-8", headers=headers)

@@ -13,6 +13,8 @@ cannot be written, the action is refused ("cannot audit, not applied").
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import logging
 import threading
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from cachetools import TTLCache
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -30,13 +33,14 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 
 from pinconsole.access import outbox
 from pinconsole.db import session_scope
-from pinconsole.errors import Unavailable
+from pinconsole.errors import Invalid, Unavailable
 from pinconsole.models import AuditEvent
 from pinconsole.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 OUTCOMES = ("ok", "denied", "error")
+FILTER_MAX_CHARS = 200  # one text filter of the audit page or the export
 # An intent this old without an outcome belongs to an action whose process stopped: every
 # Kubernetes call ends within its timeouts, so no live action takes this long.
 ABANDONED_AFTER = timedelta(minutes=10)
@@ -318,18 +322,56 @@ def drain_outbox(*, grace: timedelta = ABANDONED_AFTER) -> int:
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """Text filters match case-insensitively anywhere in the column; outcome matches exactly."""
+    """Text filters match case-insensitively anywhere in the column; outcome matches exactly;
+    ``since`` is inclusive and ``until`` exclusive (naive times are UTC)."""
 
     actor: str = ""
     action: str = ""
     target: str = ""
     outcome: str = ""
     since: datetime | None = None
+    until: datetime | None = None
+
+    def as_params(self) -> dict[str, str]:
+        """The filters that are set, as the export route's query parameters."""
+        params = {k: getattr(self, k).strip() for k in ("actor", "action", "target", "outcome")}
+        times = {"since": self.since, "until": self.until}
+        params |= {k: _utc(v).isoformat() for k, v in times.items() if v is not None}
+        return {k: v for k, v in params.items() if v}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _contains(column: Any, text: str) -> Any:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
+def _conditions(f: AuditFilter) -> list[Any]:
+    conditions = []
+    for name in ("actor", "action", "target"):
+        text = getattr(f, name).strip()
+        if "\x00" in text:  # PostgreSQL refuses NUL in a text literal: no row can match it
+            raise Invalid(f"the {name} filter contains a NUL character", where=name)
+        if text:
+            conditions.append(_contains(getattr(AuditEvent, name), text))
+    if f.outcome.strip():
+        conditions.append(col(AuditEvent.outcome) == f.outcome.strip())
+    if f.since is not None:
+        conditions.append(col(AuditEvent.at) >= _utc(f.since))
+    if f.until is not None:
+        conditions.append(col(AuditEvent.at) < _utc(f.until))
+    return conditions
+
+
+def _newest_first(conditions: list[Any]) -> Any:
+    return (
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    )
 
 
 def list_audit(
@@ -343,25 +385,146 @@ def list_audit(
     if session is None:
         with session_scope() as own:
             return list_audit(filters, limit=limit, offset=offset, session=own)
-    f = filters or AuditFilter()
-    conditions = []
-    if f.actor.strip():
-        conditions.append(_contains(AuditEvent.actor, f.actor.strip()))
-    if f.action.strip():
-        conditions.append(_contains(AuditEvent.action, f.action.strip()))
-    if f.target.strip():
-        conditions.append(_contains(AuditEvent.target, f.target.strip()))
-    if f.outcome.strip():
-        conditions.append(col(AuditEvent.outcome) == f.outcome.strip())
-    if f.since is not None:
-        since = f.since if f.since.tzinfo else f.since.replace(tzinfo=UTC)  # naive means UTC
-        conditions.append(col(AuditEvent.at) >= since)
+    conditions = _conditions(filters or AuditFilter())
     total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
     rows = session.exec(
-        select(AuditEvent)
-        .where(*conditions)
-        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-        .offset(max(0, offset))
-        .limit(max(1, min(limit, 500)))
+        _newest_first(conditions).offset(max(0, offset)).limit(max(1, min(limit, 500)))
     ).all()
     return list(rows), int(total)
+
+
+# ---------------------------------------------------------------- the audit page's links
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of rows, the total, and the console pages its actors and targets have:
+    ``links`` maps ``actor:<name>`` and ``target:<target>`` to a path."""
+
+    events: list[AuditEvent]
+    total: int
+    links: dict[str, str]
+
+
+def _workload_page(target: str) -> str | None:
+    """A PinApp's page for a ``pinapp:<cluster>/<namespace>/<name>`` target (the ref
+    ``compute.tenancy.workload_resource`` gives audit rows)."""
+    kind, _, rest = target.partition(":")
+    parts = rest.split("/")
+    if kind != "pinapp" or len(parts) != 3 or not all(parts):
+        return None
+    return "/workloads/" + "/".join(quote(p, safe="") for p in parts)
+
+
+def _entity_ref(text: str) -> str | None:
+    from pinconsole.catalog.refs import RefError, parse_ref
+
+    try:
+        return str(parse_ref(text))
+    except RefError:
+        return None
+
+
+def page_links(session: Session, events: list[AuditEvent]) -> dict[str, str]:
+    """The pages a page of rows links to: an actor's user page when the catalog has that
+    user, a target's entity page when it names an entity that exists, a PinApp's page.
+    Decided once per page of rows, in one query, never per row."""
+    # The catalog writes audit rows through this module: imported here, not at the top.
+    from pinconsole.catalog.query import entities_by_refs, entity_url
+
+    wanted: dict[str, list[str]] = {}  # entity ref -> the link keys it would serve
+    links: dict[str, str] = {}
+    for event in events:
+        wanted.setdefault(f"user:default/{event.actor}".lower(), []).append(f"actor:{event.actor}")
+        key = f"target:{event.target}"
+        if (page := _workload_page(event.target)) is not None:
+            links[key] = page
+        elif (ref := _entity_ref(event.target)) is not None:
+            wanted.setdefault(ref, []).append(key)
+    for entity in entities_by_refs(session, sorted(wanted)):
+        url = entity_url(entity.kind, entity.namespace, entity.name)
+        for key in wanted.get(entity.ref, []):
+            links[key] = url
+    return links
+
+
+def read_audit_page(
+    filters: AuditFilter | None = None, *, limit: int = 50, offset: int = 0
+) -> AuditPage:
+    """``list_audit`` and the pages its rows link to, in one session (the audit page's read)."""
+    with session_scope() as session:
+        events, total = list_audit(filters, limit=limit, offset=offset, session=session)
+        return AuditPage(events, total, page_links(session, events))
+
+
+# ---------------------------------------------------------------- the CSV export
+
+EXPORT_ACTION = "admin.audit.export"
+EXPORT_MAX_ROWS = 10_000  # a bigger export is a query for the database, not a download
+EXPORT_COLUMNS = ("id", "at", "actor", "action", "target", "outcome", "detail", "before", "after")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class AuditExport:
+    """The CSV text, how many rows it holds and how many matched (more when capped)."""
+
+    text: str
+    rows: int
+    total: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.rows
+
+
+def _cell(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-`` or ``@`` would be
+    run as a formula (targets and details come from descriptors and users)."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _csv_row(event: AuditEvent) -> list[str]:
+    def as_json(value: dict[str, Any] | None) -> str:
+        return json.dumps(value, sort_keys=True) if value else ""
+
+    texts = [event.actor, event.action, event.target, event.outcome, event.detail]
+    return [
+        str(event.id),
+        _utc(event.at).isoformat(),
+        *(_cell(t) for t in texts),
+        _cell(as_json(event.before)),
+        _cell(as_json(event.after)),
+    ]
+
+
+def export_audit(
+    principal: Any, filters: AuditFilter | None = None, *, max_rows: int = EXPORT_MAX_ROWS
+) -> AuditExport:
+    """The filtered rows as CSV, newest first, at most ``max_rows`` of them; administrators
+    only (``authorize``), and the export itself is an audit row naming its filters."""
+    from pinconsole.access.policy import Resource, authorize  # the policy audits through here
+
+    flt = filters or AuditFilter()
+    authorize(principal, EXPORT_ACTION, Resource("audit", "audit"))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    with session_scope() as session:
+        conditions = _conditions(flt)
+        total = int(
+            session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
+        )
+        written = 0
+        for event in session.exec(_newest_first(conditions).limit(max_rows)):
+            writer.writerow(_csv_row(event))
+            written += 1
+        record(
+            session,
+            actor=principal,
+            action=EXPORT_ACTION,
+            target="audit",
+            after={"filters": flt.as_params(), "rows": written, "total": total},
+            detail=f"exported {written:,} of {total:,} matching rows as CSV",
+        )
+    return AuditExport(out.getvalue(), written, total)

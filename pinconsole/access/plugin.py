@@ -3,7 +3,7 @@ routes, and the job that drains the audit outbox."""
 
 from __future__ import annotations
 
-from pinconsole.access.api import router
+from pinconsole.access.api import export_router, router
 from pinconsole.access.audit import DRAIN_INTERVAL_SECONDS, drain_outbox
 from pinconsole.plugins.base import Job, NavEntry, PageSpec, Plugin
 
@@ -42,6 +42,7 @@ def plugin() -> Plugin:
         name="access",
         description="Sign-in, the audit log, API tokens and sessions",
         api_routers=[router],
+        public_api_routers=[export_router],  # its own sign-in check: a download link's cookie
         pages=_pages,
         jobs=[
             # Rows kept while the database was down, and intents whose process stopped mid-action.

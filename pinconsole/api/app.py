@@ -129,13 +129,19 @@ def _core_router() -> APIRouter:
         action: str = "",
         target: str = "",
         outcome: Literal["ok", "denied", "error"] | None = None,
-        since: datetime | None = None,
+        since: datetime | None = Query(None, description="From this time (inclusive)"),
+        until: datetime | None = Query(None, description="Before this time (exclusive)"),
         limit: int = Query(50, ge=1, le=500),
         offset: Offset = 0,
     ) -> AuditPage:
         rows, total = list_audit(
             AuditFilter(
-                actor=actor, action=action, target=target, outcome=outcome or "", since=since
+                actor=actor,
+                action=action,
+                target=target,
+                outcome=outcome or "",
+                since=since,
+                until=until,
             ),
             limit=limit,
             offset=offset,

@@ -77,7 +77,7 @@ async def current_principal(
         return await _principal(request)
     except (Unauthenticated, Invalid, Forbidden) as exc:
         if _admin_only(request):
-            await run_in_threadpool(_audit_refusal, request, ANONYMOUS, exc.message)
+            await run_in_threadpool(audit_refusal, request, ANONYMOUS, exc.message)
         raise
 
 
@@ -87,7 +87,7 @@ async def admin_principal(
     """The caller, who must be an administrator; a refusal is audited."""
     if not principal.is_admin:
         why = f"{principal.name} is not an administrator"
-        await run_in_threadpool(_audit_refusal, request, principal.name, why)
+        await run_in_threadpool(audit_refusal, request, principal.name, why)
         raise Forbidden(why)
     return principal
 
@@ -117,7 +117,7 @@ def _route_label(request: Request) -> str:
     return f"{request.method} {template or request.url.path[:200]}"
 
 
-def _audit_refusal(request: Request, actor: str, why: str) -> None:
+def audit_refusal(request: Request, actor: str, why: str) -> None:
     """``record_refusal`` of this route for ``actor`` from the client behind the proxies."""
     peer = request.client.host if request.client else ""
     client = client_address(peer, request.headers.get("x-forwarded-for", ""))
