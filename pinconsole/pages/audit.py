@@ -1,6 +1,9 @@
-"""``/admin/audit``: who did what to which target, filterable, one page at a time."""
+"""``/admin/audit``: who did what to which target, filterable (the filters in the URL), one
+page at a time, actors and targets linked to their pages, the filtered rows as CSV."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
@@ -13,11 +16,12 @@ from pinconsole.components import (
     empty_state,
     flex,
     heading,
+    link,
     search_field,
     table,
     text,
 )
-from pinconsole.components.tokens import COLOR, RADIUS, space
+from pinconsole.components.tokens import COLOR, FONT_SIZE, RADIUS, space
 from pinconsole.state.audit import AuditState
 
 OUTCOME_INTENT = {"ok": "success", "denied": "error", "error": "warning"}
@@ -30,8 +34,44 @@ def _outcome(row: rx.Var) -> rx.Component:
     )
 
 
+def _linked(label: rx.Var, href: rx.Var, **props: Any) -> rx.Component:
+    """``label`` as a link to ``href`` when the row has a page for it, else plain text; a click
+    on the link opens that page, not the row's details."""
+    return text(
+        rx.cond(href != "", link(label, href=href, on_click=rx.stop_propagation), label),
+        **props,
+    )
+
+
+def _when(row: rx.Var) -> rx.Component:
+    """The time, as the button that opens the row's details (rows are clickable too, but only
+    a button is reachable from the keyboard)."""
+    return rx.el.button(
+        row["at"],
+        on_click=AuditState.open_detail(row).stop_propagation,
+        class_name="pc-audit-when",
+        aria_label="Details of the event at " + row["at"].to(str),
+        font_family="var(--code-font-family)",
+        font_size=FONT_SIZE["100"],
+        color=COLOR["text"],
+        background="transparent",
+        border="none",
+        padding="0",
+        cursor="pointer",
+        text_decoration="underline dotted",
+        text_underline_offset="3px",
+        _focus_visible={"outline": f"2px solid {COLOR['focus']}", "outline_offset": "2px"},
+    )
+
+
+def _actor(row: rx.Var) -> rx.Component:
+    return _linked(row["actor"], row["actor_url"], size="200")
+
+
 def _target(row: rx.Var) -> rx.Component:
-    return text(row["target"], mono=True, size="100", truncate=True, max_width="320px")
+    return _linked(
+        row["target"], row["target_url"], mono=True, size="100", truncate=True, max_width="320px"
+    )
 
 
 def _what(row: rx.Var) -> rx.Component:
@@ -50,8 +90,8 @@ def _what(row: rx.Var) -> rx.Component:
 
 
 COLUMNS = [
-    Column("at", "When (UTC)", mono=True, width="190px"),
-    Column("actor", "Who"),
+    Column("at", "When (UTC)", render=_when, width="190px"),
+    Column("actor", "Who", render=_actor),
     Column("action", "Action", render=_what),
     Column("target", "Target", render=_target),
     Column("outcome", "Outcome", render=_outcome, width="100px"),
@@ -98,11 +138,58 @@ def _filters() -> rx.Component:
             on_change=AuditState.set_outcome,
             size="2",
         ),
+        _date("From", "audit-from", AuditState.date_from, AuditState.set_date_from),
+        _date("To", "audit-to", AuditState.date_to, AuditState.set_date_to),
         rx.cond(
             AuditState.filtered,
             button("Clear", AuditState.clear_filters, color="transparent", size="sm"),
         ),
         gap=2,
+        wrap=True,
+        align="center",
+    )
+
+
+def _date(label: str, id: str, value: rx.Var, on_change: object) -> rx.Component:
+    """A day (UTC, inclusive), labelled for screen readers and sighted people alike."""
+    return rx.el.label(
+        text(label, size="100", color="subtle", inline=True),
+        rx.input(type="date", value=value, on_change=on_change, id=id, size="2", radius="full"),
+        display="flex",
+        align_items="center",
+        gap=space(2),
+    )
+
+
+def _export() -> rx.Component:
+    """The filtered rows as CSV: a plain link (a file from the API, not a client-side page),
+    which the API admits with this browser's session."""
+    return flex(
+        text(AuditState.export_note, size="100", color="subtle"),
+        rx.el.a(
+            rx.icon("download", size=14),
+            "Export CSV",
+            href=AuditState.export_href,
+            download=True,
+            id="audit-export",
+            class_name="pc-audit-export",
+            display="inline-flex",
+            align_items="center",
+            gap=space(1.5),
+            padding_x=space(3),
+            height="24px",
+            border_radius="9999px",
+            background="var(--gray-a3)",
+            color=COLOR["text"],
+            font_size=FONT_SIZE["100"],
+            font_weight="600",
+            text_decoration="none",
+            _hover={"background": "var(--gray-a4)"},
+            _focus_visible={"outline": f"2px solid {COLOR['focus']}", "outline_offset": "2px"},
+        ),
+        gap=3,
+        align="center",
+        justify="end",
         wrap=True,
     )
 
@@ -162,10 +249,14 @@ def audit_page() -> rx.Component:
     return column(
         text(
             "Every change made through PinConsole, and every refused attempt. "
-            "Click a row for before and after.",
+            "Open an event's time for before and after; times and days are UTC.",
             color="subtle",
         ),
-        _filters(),
+        flex(_filters(), _export(), gap=3, justify="between", align="center", wrap=True),
+        rx.cond(
+            AuditState.dates_reversed,
+            callout("The From day is after the To day: no event can match.", "warning"),
+        ),
         rx.cond(AuditState.error != "", callout(AuditState.error, "error")),
         table(
             COLUMNS,
