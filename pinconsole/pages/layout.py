@@ -25,8 +25,10 @@ from pinconsole.components.tokens import (
     TOPBAR_HEIGHT,
     space,
 )
+from pinconsole.pages.errors import NOT_FOUND_TITLE, administrators_only, checking_sign_in
+from pinconsole.pages.errors import not_found_page as _not_found_body
 from pinconsole.plugins import PageSpec, get_registry
-from pinconsole.state.base import AppState
+from pinconsole.state.base import PUBLIC_ROUTES, AppState
 from pinconsole.state.search import MAX_QUERY, SearchState
 
 # Nav sections in this order; sections nobody listed follow alphabetically.
@@ -309,16 +311,6 @@ def _top_bar(active: str | None) -> rx.Component:
     )
 
 
-def forbidden() -> rx.Component:
-    """What non-admins see on admin-only pages."""
-    return c.callout(
-        "This page is for administrators. Ask an administrator if you need access.",
-        "error",
-        title="You don't have access to this page",
-        icon="lock",
-    )
-
-
 def outage_banner() -> rx.Component:
     """Over every page while the database or Redis was unavailable at the last try (the state's
     ``outage``, lowered by the next call that works); a lost websocket is Reflex's own toast."""
@@ -331,6 +323,9 @@ def outage_banner() -> rx.Component:
 def _page_header(page: PageSpec, pages: list[PageSpec]) -> rx.Component | None:
     if page.route == "/":
         return None
+    if page.route == NOT_FOUND_ROUTE:  # no address of its own: Home, then what it is
+        crumbs = c.breadcrumbs([("Home", "/"), (page.title, None)])
+        return c.column(crumbs, c.heading(page.title, level=1, size="500"), gap=2)
     crumbs = c.breadcrumbs(breadcrumb_items(page.route, pages))
     if is_dynamic(page.route):  # the page shows its own title (an entity's name)
         return crumbs
@@ -338,6 +333,21 @@ def _page_header(page: PageSpec, pages: list[PageSpec]) -> rx.Component | None:
 
 
 # ---------------------------------------------------------------- the shell
+
+NOT_FOUND_ROUTE = "404"  # Reflex's route for every address no page has
+NOT_FOUND = PageSpec(route=NOT_FOUND_ROUTE, title=NOT_FOUND_TITLE, component=_not_found_body)
+
+
+def _body(page: PageSpec) -> rx.Component:
+    """The page, once the backend said who is signed in (a signed-out visitor is on the way to
+    the sign-in page, and a prerendered page would show its defaults: "Good evening, there");
+    on an admin page, "administrators only" for everyone else."""
+    body = page.component()
+    if page.route in PUBLIC_ROUTES:
+        return body
+    if page.admin_only:
+        body = rx.cond(AppState.is_admin, body, administrators_only(page.title))
+    return rx.cond(AppState.signed_in, body, checking_sign_in())
 
 
 def shell(page: PageSpec) -> Callable[[], rx.Component]:
@@ -347,13 +357,10 @@ def shell(page: PageSpec) -> Callable[[], rx.Component]:
         registry = get_registry()
         pages = registry.pages
         active = active_href(page.route, [p.route for p in registry.nav])
-        body = page.component()
-        if page.admin_only:
-            body = rx.cond(AppState.is_admin, body, forbidden())
+        body = _body(page)
         header = _page_header(page, pages)
         content = [outage_banner(), *([header] if header is not None else []), body]
         return rx.box(
-            rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
             _sidebar(active),
             rx.box(
                 _top_bar(active),

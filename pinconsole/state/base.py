@@ -1,7 +1,8 @@
 """The root state: the signed-in user lives here once; every feature state inherits from it.
 
 Pages guard themselves with ``on_load=AppState.ensure_signed_in`` (or ``ensure_admin``), but a
-guard only redirects: any websocket client can call any handler by name. So every event handler
+guard only redirects (or, on an admin page, leaves the shell to say "administrators only"): any
+websocket client can call any handler by name. So every event handler
 of a feature state is ``@guarded`` (``state/guard.py``): ``_principal`` re-identifies the browser
 for that event and refuses nobody (and non-administrators on admin handlers), ``_run`` calls the
 domain in the UI's thread pool, and ``_answer`` shows what a typed domain error means. Handlers
@@ -58,6 +59,23 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+class AdminOnly(Forbidden):
+    """A non-administrator refused by an admin handler (audited). The page itself says so:
+    the shell shows "administrators only" wherever ``is_admin`` is false, so no toast."""
+
+
+def admin_group_link() -> tuple[str, str]:
+    """The configured admin group's ref and its page, for telling people whom to ask."""
+    from pinconsole.catalog.query import entity_url  # a path from a ref: no I/O
+
+    group = (get_settings().admin_group or "").strip()
+    if not group:
+        return "", ""
+    ref = group if ":" in group else f"group:{group}"
+    namespace, _, name = ref.split(":", 1)[1].rpartition("/")
+    return ref.lower(), entity_url("group", namespace or "default", name)
+
+
 class AppState(rx.State):
     """Identity of the browser session."""
 
@@ -68,6 +86,8 @@ class AppState(rx.State):
     groups: list[str] = []
     auth_error: str = ""
     outage: str = ""  # the layout's banner: the database or Redis was unavailable just now
+    admin_group: str = ""  # whose members administer the console (told to non-admins)
+    admin_group_url: str = ""
     session_cookie: str = rx.Cookie(
         "", name=SESSION_COOKIE, path="/", max_age=168 * 3600, same_site="lax"
     )
@@ -197,7 +217,7 @@ class AppState(rx.State):
         """The acting principal of this event, re-identified from the cookie or header.
 
         Nobody signed in: this state's data is reset and ``Unauthenticated`` raised. ``admin``
-        (an ``admin.*`` action): a non-administrator is refused with ``Forbidden``, the refusal
+        (an ``admin.*`` action): a non-administrator is refused with ``AdminOnly``, the refusal
         audited (``record_refusal``). An outage raises ``Outage``.
         """
         if not await self._checked():
@@ -217,7 +237,7 @@ class AppState(rx.State):
                 why=why,
                 after={"client": client or None},
             )
-            raise Forbidden(f"{principal.name} may not do this: {why}")
+            raise AdminOnly(f"{principal.name} may not do this: {why}")
         return principal
 
     def _publish(self, values: dict[str, Any]) -> None:
@@ -248,9 +268,13 @@ class AppState(rx.State):
 
     def _answer(self, exc: DomainError) -> Any:
         """What a typed domain error means on the page: the banner for an outage, the sign-in
-        page for nobody, a toast for the rest."""
+        page for nobody, nothing for an admin handler's refusal (the page says so), a toast for
+        the rest."""
         if isinstance(exc, Outage):
             self.outage = exc.banner
+            return None
+        if isinstance(exc, AdminOnly):
+            log.info("refused: %s", exc)
             return None
         if isinstance(exc, Unauthenticated):
             if time.time() - self._signin_sent < SIGNIN_REPEAT_SECONDS:
@@ -273,18 +297,16 @@ class AppState(rx.State):
 
     @rx.event
     async def ensure_admin(self):  # type: ignore[no-untyped-def]
-        """``on_load`` guard of admin pages: signed in and an administrator (the page's own
-        loader refuses, and audits, a non-administrator)."""
+        """``on_load`` guard of admin pages: signed in, or the sign-in page. A signed-in
+        non-administrator stays: the shell shows them "administrators only" (which page, why,
+        whom to ask) in place of the page, whose own loaders refuse them, audited."""
         try:
             if not await self._checked():
                 return self._to_signin()
         except Outage as exc:
             return self._answer(exc)
         if not self.is_admin:
-            return [
-                rx.redirect("/"),
-                rx.toast.error("That page is for administrators.", position="bottom-right"),
-            ]
+            self.admin_group, self.admin_group_url = admin_group_link()
         return None
 
     @rx.event

@@ -374,14 +374,16 @@ def test_breadcrumbs_link_known_pages_and_read_dynamic_segments_from_the_url() -
     assert layout.is_dynamic("/teams/[name]") and not layout.is_dynamic("/admin/audit")
 
 
-def test_admin_only_pages_show_forbidden_to_non_admins() -> None:
+def test_admin_only_pages_say_so_to_non_admins_and_wait_for_the_sign_in() -> None:
     page = PageSpec(
         route="/admin/secret", title="Secret", component=lambda: c.text("top secret"),
         admin_only=True,
     )  # fmt: skip
     code = js(layout.shell(page)())
-    assert "is_admin_rx_state_" in code
-    assert "top secret" in code and "have access to this page" in code
+    assert "is_admin_rx_state_" in code and "signed_in_rx_state_" in code
+    assert "top secret" in code and "Administrators only" in code
+    assert "Secret is a page for PinConsole" in code and "admin_group_rx_state_" in code
+    assert "Checking your sign-in" in code  # until the backend said who this is
 
 
 def test_shell_highlights_the_current_page_in_the_side_navigation() -> None:
