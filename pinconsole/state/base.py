@@ -2,11 +2,11 @@
 
 Pages guard themselves with ``on_load=AppState.ensure_signed_in`` (or ``ensure_admin``), but a
 guard only redirects (or, on an admin page, leaves the shell to say "administrators only"): any
-websocket client can call any handler by name. So every event handler
-of a feature state is ``@guarded`` (``state/guard.py``): ``_principal`` re-identifies the browser
-for that event and refuses nobody (and non-administrators on admin handlers), ``_run`` calls the
-domain in the UI's thread pool, and ``_answer`` shows what a typed domain error means. Handlers
-pass the acting ``principal_of(self)`` to the domain service, which calls ``authorize``.
+websocket client can call any handler by name. So every event handler of a feature state is
+``@guarded`` (``state/guard.py``): ``_principal`` re-identifies the browser for that event and
+refuses nobody (and non-administrators on admin handlers), ``_run`` calls the domain in the
+UI's thread pool, and ``_answer`` shows what a typed domain error means. Handlers pass the
+acting ``principal_of(self)`` to the domain service, which calls ``authorize``.
 
 How identity gets here, by ``settings.auth_mode``:
 - ``demo`` / ``ldap``: the sign-in page stores a signed cookie naming the user; every check
