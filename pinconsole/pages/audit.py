@@ -138,15 +138,31 @@ def _filters() -> rx.Component:
             on_change=AuditState.set_outcome,
             size="2",
         ),
-        _date("From", "audit-from", AuditState.date_from, AuditState.set_date_from),
-        _date("To", "audit-to", AuditState.date_to, AuditState.set_date_to),
-        rx.cond(
-            AuditState.filtered,
-            button("Clear", AuditState.clear_filters, color="transparent", size="sm"),
-        ),
         gap=2,
         wrap=True,
         align="center",
+    )
+
+
+def _range_and_export() -> rx.Component:
+    """The date range (and Clear for every filter), then the export of what they select."""
+    return flex(
+        flex(
+            _date("From", "audit-from", AuditState.date_from, AuditState.set_date_from),
+            _date("To", "audit-to", AuditState.date_to, AuditState.set_date_to),
+            rx.cond(
+                AuditState.filtered,
+                button("Clear filters", AuditState.clear_filters, color="transparent", size="sm"),
+            ),
+            gap=3,
+            wrap=True,
+            align="center",
+        ),
+        _export(),
+        gap=3,
+        justify="between",
+        align="center",
+        wrap=True,
     )
 
 
@@ -166,11 +182,13 @@ def _export() -> rx.Component:
     which the API admits with this browser's session."""
     return flex(
         text(AuditState.export_note, size="100", color="subtle"),
-        rx.el.a(
+        rx.link(
             rx.icon("download", size=14),
             "Export CSV",
             href=AuditState.export_href,
+            reload_document=True,  # the browser fetches it: the router has no such page
             download=True,
+            underline="none",
             id="audit-export",
             class_name="pc-audit-export",
             display="inline-flex",
@@ -252,7 +270,7 @@ def audit_page() -> rx.Component:
             "Open an event's time for before and after; times and days are UTC.",
             color="subtle",
         ),
-        flex(_filters(), _export(), gap=3, justify="between", align="center", wrap=True),
+        column(_filters(), _range_and_export(), gap=3),
         rx.cond(
             AuditState.dates_reversed,
             callout("The From day is after the To day: no event can match.", "warning"),
