@@ -7,7 +7,9 @@ its outcome as an audit row with before/after (kept in the outbox while the data
 A write the cluster did not answer in time is ``OutcomeUnknown`` ("check the workload"). An
 object that moved on since the caller's resourceVersion (or a Kubernetes 409) becomes
 ``Conflict`` naming what the object holds now, and a 403 ``Forbidden``; in both cases nothing
-changed, and the attempt is audited with outcome ``error``.
+changed, and the attempt is audited with outcome ``error``. A rule that stands on what the
+cluster holds (a replica count outside the range a PinScaler owns) refuses with ``Invalid``
+before the write, audited with outcome ``denied``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pinconsole.compute.constants import (
     RESTARTED_AT,
     VERSION,
 )
+from pinconsole.compute.guardrails import MAX_REPLICAS, check_range, scaler_range, targets
 from pinconsole.compute.schedules import DURATION
 from pinconsole.compute.tenancy import authorize_workload
 from pinconsole.errors import (
@@ -93,6 +96,14 @@ class _Lost(Exception):
     """A 409 on a write carrying the version just read: someone wrote in between; read again."""
 
 
+class _Refused(Exception):
+    """A rule on what the cluster holds refused the write before it was sent."""
+
+    def __init__(self, error: Invalid) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _unknown(label: str, exc: Exception) -> OutcomeUnknown:
     read = get_settings().kubernetes_read_timeout_seconds
     error = OutcomeUnknown(
@@ -116,6 +127,7 @@ def _write(
     *,
     scale: bool = False,
     check: Callable[[], None] | None = None,
+    rule: Callable[[client.CustomObjectsApi, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Authorize, check the input, record the intent, read, patch with the resourceVersion,
     record the outcome.
@@ -125,6 +137,8 @@ def _write(
     anything is sent, so it leaves no audit row: nothing was attempted, as everywhere else
     invalid input is refused (tokens, locations). What the cluster refuses (a 422 from the
     CRD's schema, a 409, a 403) was attempted and is audited with outcome ``error``.
+    ``rule(api, obj)`` raises ``Invalid`` for a change the cluster's current objects forbid; it
+    runs on the object as read, after the version check: a refusal, audited ``denied``.
 
     No database transaction can hold a Kubernetes write, so the audit is two-phase
     (``audit.intend`` before, ``audit.conclude`` after; see ``access/audit.py``): a write is
@@ -153,6 +167,11 @@ def _write(
         current = read()
         if resource_version and current["metadata"]["resourceVersion"] != resource_version:
             raise _Stale(current)
+        if rule is not None:
+            try:
+                rule(api, current)
+            except Invalid as exc:
+                raise _Refused(exc) from exc
         patch, before, after = change(current)
         rv = resource_version or current["metadata"]["resourceVersion"]
         patch.setdefault("metadata", {})["resourceVersion"] = rv
@@ -184,6 +203,10 @@ def _write(
     )
     try:
         result = on_conflict(attempt)
+    except _Refused as refused:
+        detail = f"refused: {refused.error.message}"
+        audit.conclude(intent, outcome="denied", detail=detail)
+        raise refused.error from None
     except DomainError as exc:
         if not isinstance(exc, OutcomeUnknown):  # input refused before anything was sent
             audit.withdraw(intent)
@@ -231,11 +254,22 @@ def scale_pinapp(
     resource_version: str | None = None,
     manager: ClusterManager | None = None,
 ) -> dict[str, Any]:
-    """Set a PinApp's replicas through its scale subresource."""
+    """Set a PinApp's replicas through its scale subresource; a count outside the range a
+    PinScaler of the PinApp owns is refused (``Invalid`` naming the scaler, audited ``denied``):
+    its HPA would undo it, so its limits are what to change."""
 
     def check() -> None:
-        if not isinstance(replicas, int) or replicas < 0 or replicas > 1000:
-            raise Invalid("replicas must be a whole number from 0 to 1000", where="replicas")
+        if not isinstance(replicas, int) or not 0 <= replicas <= MAX_REPLICAS:
+            raise Invalid(
+                f"replicas must be a whole number from 0 to {MAX_REPLICAS}", where="replicas"
+            )
+
+    def in_range(api: client.CustomObjectsApi, _obj: dict[str, Any]) -> None:
+        # Read from the cluster, not the cache: limits changed a moment ago count.
+        listed = api.list_namespaced_custom_object(GROUP, VERSION, namespace, PINSCALER_PLURAL)
+        scalers = [s for s in listed.get("items") or [] if targets(s, name)]
+        ranges = [r for s in scalers if (r := scaler_range(s)) is not None]
+        check_range(namespace, name, replicas, ranges)
 
     def change(obj: dict[str, Any]) -> tuple[dict, dict, dict]:
         old = (obj.get("spec") or {}).get("replicas")
@@ -253,6 +287,7 @@ def scale_pinapp(
         manager,
         scale=True,
         check=check,
+        rule=in_range,
     )
 
 

@@ -136,6 +136,8 @@ def _result(obj: dict[str, Any]) -> dict[str, Any]:
 def scale(
     principal: Principal, cluster: str, namespace: str, name: str, body: ScaleBody
 ) -> dict[str, Any]:
+    """A count outside the range a PinScaler of the PinApp owns is refused (422, `where`
+    `replicas`, audited as denied): its HPA would undo it; change the scaler's min/max instead."""
     return _result(
         actions.scale_pinapp(
             principal,

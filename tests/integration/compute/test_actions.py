@@ -207,7 +207,8 @@ def test_namespace_owner_from_group_annotation(
         )
     assert tenancy.owners_of("boards") == {"group:default/boards"}
     assert tenancy.namespaces_of("boards") == {"boards", "x"}
-    actions.scale_pinapp(BOB, "sandbox", "boards", "boards-api", 1, manager=manager)
+    # boards-api's PinScaler owns 3 to 8 replicas: a count inside it
+    actions.scale_pinapp(BOB, "sandbox", "boards", "boards-api", 4, manager=manager)
 
 
 def test_logs_tail_container_search_follow(sandbox: Sandbox, manager: ClusterManager) -> None:
