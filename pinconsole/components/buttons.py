@@ -1,4 +1,5 @@
-"""Button and IconButton (Gestalt: red for the one primary action, gray for the rest)."""
+"""Button and IconButton: ``primary`` (iris, never the error's red) for the one primary action
+of a page, gray for the rest."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ from typing import Any, Literal
 
 import reflex as rx
 
-ButtonColor = Literal["red", "gray", "transparent", "dark", "blue"]
+from pinconsole.components.tokens import PRIMARY_SCALE
+
+# "red" is the former name of "primary", kept so that pages still saying it get the primary
+# colour (and no button shows the error colour as its main action).
+ButtonColor = Literal["primary", "red", "gray", "transparent", "dark", "blue"]
 ButtonSize = Literal["sm", "md", "lg"]
 
 # color -> (radix variant, radix color scheme, high contrast)
 _VARIANT: dict[str, tuple[str, str, bool]] = {
-    "red": ("solid", "red", False),
+    "primary": ("solid", PRIMARY_SCALE, False),
+    "red": ("solid", PRIMARY_SCALE, False),
     "gray": ("soft", "gray", True),
     "transparent": ("ghost", "gray", True),
     "dark": ("solid", "gray", True),
@@ -50,7 +56,7 @@ def button(
     type: Literal["button", "submit"] = "button",
     **props: Any,
 ) -> rx.Component:
-    """A text button. ``color="red"`` is reserved for the page's main action."""
+    """A text button. ``color="primary"`` is reserved for the page's main action."""
     variant, scheme, contrast = _VARIANT[color]
     children: list[Any] = []
     if icon_start:

@@ -1,6 +1,7 @@
 """App-wide theme (Radix Themes, wired in rxconfig.py) and global style.
 
-Red is the accent (primary buttons, the logo); grays are neutral; corners are generous.
+Iris is the accent (primary buttons, focus of inputs and controls), red the logo's and the
+errors'; grays are neutral; corners are generous.
 Light/dark follows the system until the user picks one with the top bar's toggle.
 """
 
@@ -10,11 +11,11 @@ from typing import Any
 
 import reflex as rx
 
-from pinconsole.components.tokens import COLOR, FONT_FAMILY, FONT_FAMILY_MONO
+from pinconsole.components.tokens import COLOR, FONT_FAMILY, FONT_FAMILY_MONO, PRIMARY_SCALE
 
 THEME = rx.theme(
     appearance="inherit",
-    accent_color="red",
+    accent_color=PRIMARY_SCALE,
     gray_color="gray",
     radius="large",
     scaling="100%",

@@ -42,7 +42,7 @@ def _swatch(role: str) -> rx.Component:
 def _colors() -> rx.Component:
     roles = [
         "background", "surface", "surface_subtle", "surface_selected", "text", "text_subtle",
-        "brand", "info", "success", "warning", "error", "recommendation",
+        "brand", "primary", "info", "success", "warning", "error", "recommendation",
     ]  # fmt: skip
     return c.module(
         rx.grid(*[_swatch(r) for r in roles], columns="4", gap=space(3), width="100%"),
@@ -172,10 +172,10 @@ def _type() -> rx.Component:
 
 
 def _buttons() -> rx.Component:
-    colors = ("red", "gray", "dark", "blue", "transparent")
+    colors = ("primary", "gray", "dark", "blue", "transparent")
     return c.module(
         c.column(
-            _label("Colors (red only for the page's primary action)"),
+            _label("Colors (primary only for the page's main action)"),
             _row(*[c.button(col.capitalize(), color=col) for col in colors]),
             _label("Sizes"),
             _row(
@@ -185,7 +185,7 @@ def _buttons() -> rx.Component:
             ),
             _label("With icons, disabled, loading"),
             _row(
-                c.button("Deploy", color="red", icon_start="rocket"),
+                c.button("Deploy", color="primary", icon_start="rocket"),
                 c.button("Continue", icon_end="arrow-right"),
                 c.button("Disabled", disabled=True),
                 c.button("Saving", loading=True),
@@ -194,7 +194,7 @@ def _buttons() -> rx.Component:
             _row(
                 c.icon_button("pencil", label="Edit"),
                 c.icon_button("share-2", label="Share", color="gray"),
-                c.icon_button("plus", label="Add", color="red"),
+                c.icon_button("plus", label="Add", color="primary"),
                 c.icon_button("trash-2", label="Delete", color="gray", size="sm"),
                 c.icon_button("ellipsis", label="More", color="gray", size="lg"),
                 gap=2,
@@ -445,7 +445,7 @@ def _modules() -> rx.Component:
                     "No deploys yet",
                     "Deploys appear here after the first release.",
                     icon="rocket",
-                    action=c.button("Create release", color="red", size="sm"),
+                    action=c.button("Create release", color="primary", size="sm"),
                     compact=True,
                 ),
                 padding=4,

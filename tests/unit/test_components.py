@@ -254,8 +254,12 @@ def test_icon_button_requires_a_label_for_screen_readers() -> None:
         c.icon_button("pencil")  # type: ignore[call-arg]
 
 
-def test_primary_button_is_red_and_links_are_links() -> None:
-    assert 'color:"red"' in js(c.button("Deploy", color="red"))
+def test_primary_button_is_not_the_error_colour_and_links_are_links() -> None:
+    primary = js(c.button("Deploy", color="primary"))
+    assert 'color:"iris"' in primary and 'variant:"solid"' in primary
+    assert js(c.button("Deploy", color="red")) == primary  # the former name draws the same
+    assert tokens.INTENT_SCALE["error"] != tokens.PRIMARY_SCALE
+    assert tokens.COLOR["primary"] != tokens.COLOR["error"]
     assert '"/catalog"' in js(c.button("Browse", href="/catalog"))
 
 
