@@ -22,6 +22,7 @@ from pinconsole.components import (
     text,
 )
 from pinconsole.components.charts import live_chart
+from pinconsole.components.dialog import confirm_dialog
 from pinconsole.components.tokens import COLOR, RADIUS, space
 from pinconsole.state.pinapp import PinAppState
 from pinconsole.state.pod_logs import PodLogsState
@@ -81,7 +82,46 @@ def _error(message: rx.Var, id: str) -> rx.Component:
     )
 
 
+def _confirmed(action: str, trigger: rx.Component, *also: str) -> rx.Component:
+    """``trigger`` (a button) asks to confirm ``action`` (or, resolved by the state, one of
+    ``also``) in the one dialog the state fills."""
+    shown = S.confirming == action
+    for other in also:
+        shown = shown | (S.confirming == other)
+    return confirm_dialog(
+        trigger,
+        open=shown,
+        on_open_change=lambda open: S.confirm_open_change(action, open),
+        on_cancel=S.confirm_open_change(action, False),
+        on_confirm=S.confirm,
+        title=S.confirm_title,
+        lines=S.confirm_lines,
+        confirm_label=S.confirm_label,
+        busy=S.confirm_busy,
+        id=f"confirm-{action}",
+    )
+
+
+def _scaler_hint() -> rx.Component:
+    return rx.cond(
+        S.scaler.length() > 0,  # type: ignore[attr-defined]
+        text(
+            "PinScaler ",
+            S.scaler["name"],
+            " owns the replica count between ",
+            S.scaler["min"],
+            " and ",
+            S.scaler["max"],
+            "; change its min/max below to go outside it.",
+            size="100",
+            color="subtle",
+            id="scaler-hint",
+        ),
+    )
+
+
 def _actions() -> rx.Component:
+    paused = S.app["paused"] == "True"
     return module(
         rx.cond(
             S.can_act,
@@ -93,17 +133,41 @@ def _actions() -> rx.Component:
                         type="number",
                         min=0,
                         width="90px",
+                        aria_label="Replicas",
                         id="replicas-input",
                     ),
-                    button("Scale", S.scale, color="red", icon_start="scaling", id="scale-button"),
-                    button("Restart", S.restart, icon_start="rotate-cw", id="restart-button"),
-                    rx.cond(
-                        S.app["paused"] == "True",
-                        button("Resume", S.toggle_pause, icon_start="play", id="pause-button"),
-                        button("Pause", S.toggle_pause, icon_start="pause", id="pause-button"),
+                    _confirmed(
+                        "scale",
+                        button("Scale", color="primary", icon_start="scaling", id="scale-button"),
+                    ),
+                    _confirmed(
+                        "restart", button("Restart", icon_start="rotate-cw", id="restart-button")
+                    ),
+                    _confirmed(
+                        "pause",
+                        button(
+                            rx.fragment(
+                                rx.cond(
+                                    paused, rx.icon("play", size=16), rx.icon("pause", size=16)
+                                ),
+                                rx.cond(paused, "Resume", "Pause"),
+                            ),
+                            id="pause-button",
+                        ),
+                        "resume",
                     ),
                     gap=2,
                     wrap=True,
+                ),
+                _scaler_hint(),
+                text(
+                    "Last restart: ",
+                    rx.cond(S.restarted_at != "", S.restarted_at, "never"),
+                    " · ",
+                    rx.cond(paused, "paused: changes to its pods wait", "not paused"),
+                    size="100",
+                    color="subtle",
+                    id="action-state",
                 ),
                 _error(S.action_error, "action-error"),
                 gap=2,

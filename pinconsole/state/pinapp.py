@@ -1,7 +1,9 @@
 """The PinApp page's state: the PinApp's detail from the cluster cache, live charts and the
 actions (scale, restart, pause, the PinScaler's limits and schedules), each standing on the
-version its form was filled from (``compute/versions.py``). Thin: reads and writes run in the
-UI's thread pool through ``_run``; the pod logs are ``state/pod_logs.py``.
+version its form was filled from (``compute/versions.py``). Scale, restart and pause ask for a
+confirmation first (``state/confirm.py``, ``compute/guardrails.py``), and what they wrote shows
+at once and stays while the cache lags behind (``compute/own_writes.py``). Thin: reads and
+writes run in the UI's thread pool through ``_run``; the pod logs are ``state/pod_logs.py``.
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ from pinconsole.compute.display import (
     spec_rows,
     stale_notes,
 )
+from pinconsole.compute.guardrails import Preview, ScalerRange, preview, scaler_range
+from pinconsole.compute.own_writes import (
+    as_written,
+    follow_writes,
+    remember_write,
+    rv_of,
+    written_view,
+)
 from pinconsole.compute.series import pinapp_charts
 from pinconsole.compute.versions import PINAPP_FORMS, after_write, follow_versions, form_values
-from pinconsole.errors import Conflict, DomainError
+from pinconsole.errors import Conflict, DomainError, Invalid
 from pinconsole.state.base import AppState, principal_of
+from pinconsole.state.confirm import ConfirmAction
 from pinconsole.state.guard import guarded
 from pinconsole.state.live import LiveRefresh
 
@@ -68,13 +79,15 @@ def _pinapp_view(cluster: str, namespace: str, name: str, principal: Principal) 
     }
     return {
         "shown": shown,
+        "row": detail["row"],
+        "status": detail["status"],
         "pinapp": detail["pinapp"],
         "scaler": detail["scaler"],
         "version": version,
     }
 
 
-class PinAppState(LiveRefresh, AppState):
+class PinAppState(ConfirmAction, LiveRefresh, AppState):
     """The PinApp page: detail from the cache, live charts and the actions (the pod logs are
     ``PodLogsState``)."""
 
@@ -101,8 +114,16 @@ class PinAppState(LiveRefresh, AppState):
     action_error: str = ""
     scaler_error: str = ""
     conflict: bool = False  # the last action's error was a Conflict: offer to reload the forms
+    restarted_at: str = ""  # the last restart's stamp, as the restart button stands on it
     _loaded_path: str = ""
     _basis: dict[str, dict[str, Any]] = {}
+    _pending: dict[str, Any] = {}  # this page's writes the cache has not shown (own_writes)
+    _seen_rv: str = ""  # the PinApp's version last shown
+    _row: dict[str, Any] = {}  # the cache row the header was drawn from
+    _spec: dict[str, Any] = {}  # the PinApp's spec and status the page shows
+    _status: dict[str, Any] = {}
+    _range: dict[str, Any] = {}  # the replica range its PinScaler owns (a ScalerRange's fields)
+    _asked: str = ""  # the replica count the open dialog confirms
 
     def _key(self) -> tuple[str, str, str]:
         params = self.router.page.params
@@ -118,12 +139,18 @@ class PinAppState(LiveRefresh, AppState):
         self._show(view)
 
     def _show(self, view: dict[str, Any] | DomainError) -> None:
-        """Publish a ``_pinapp_view`` (or the error reading it raised)."""
+        """Publish a ``_pinapp_view`` (or the error reading it raised); while the cache still
+        serves a version older than this page's own write, with what the page wrote."""
         if isinstance(view, DomainError):
             self.error, self.loaded = str(view), True
             return
-        self._publish(view["shown"])
-        self._follow(view["pinapp"], view["scaler"])
+        pinapp, self._pending = follow_writes(self._pending, view["pinapp"])
+        self._seen_rv = rv_of(view["pinapp"])
+        self._row, self._spec, self._status = view["row"], pinapp["spec"], view["status"]
+        self._range = dict(vars(r)) if (r := scaler_range(view["scaler"])) else {}
+        written = self._pending and written_view(self._row, pinapp, self._status)
+        self._publish({**view["shown"], **(written or {})})
+        self._follow(pinapp, view["scaler"])
         self._version = view["version"]
 
     def _touched(self) -> set[str]:
@@ -144,6 +171,8 @@ class PinAppState(LiveRefresh, AppState):
                 self.scaler_min, self.scaler_max = value
             elif key == "schedules":
                 self.schedules_text = value
+            elif key == "restarted":
+                self.restarted_at = value
 
     def _follow(self, pinapp: dict[str, Any], scaler: dict[str, Any] | None) -> None:
         """After a read: untouched forms and the buttons show the newest version."""
@@ -159,7 +188,8 @@ class PinAppState(LiveRefresh, AppState):
         cluster, namespace, name = self._key()
         with contextlib.suppress(DomainError):
             detail = await self._run(queries.get_pinapp, cluster, namespace, name)
-            values = form_values(detail["pinapp"], detail["scaler"])
+            pinapp, self._pending = follow_writes(self._pending, detail["pinapp"])
+            values = form_values(pinapp, detail["scaler"])
             self._basis, _ = follow_versions(self._basis, values, set(values))
         return str((self._basis.get(key) or {}).get("rv") or "")
 
@@ -172,9 +202,10 @@ class PinAppState(LiveRefresh, AppState):
             self._loaded_path = path
             self.loaded = False
             self.replicas_input = self.scaler_min = self.scaler_max = self.schedules_text = ""
-            self._basis = {}
+            self._basis, self._pending = {}, {}
             self.action_error = self.scaler_error = ""
             self.conflict = False
+            self.confirming = ""
         await self._fetch()
         return PinAppState.live
 
@@ -205,10 +236,16 @@ class PinAppState(LiveRefresh, AppState):
         except (ValueError, yaml.YAMLError) as exc:
             self._show_error(key, f"Not valid: {exc}")
             return None
-        new_rv = str((result.get("metadata") or {}).get("resourceVersion", ""))
+        new_rv = rv_of(result)
         self._basis = after_write(self._basis, key, rv, new_rv, value(result))
         self._refill({key})
         self.action_error = self.scaler_error = ""
+        if key in PINAPP_FORMS:  # shown at once, and kept until the cache has caught up
+            self._pending = remember_write(
+                self._pending, self._seen_rv, rv, new_rv, key, value(result)
+            )
+            written = as_written({"spec": self._spec}, self._pending)
+            self._publish(written_view(self._row, written, self._status))
         return rx.toast.success(done)
 
     def _show_error(self, key: str, message: str) -> None:
@@ -229,10 +266,56 @@ class PinAppState(LiveRefresh, AppState):
     async def set_replicas_input(self, value: str):  # type: ignore[no-untyped-def]
         self.replicas_input = value
 
+    # the confirmation's hooks (ConfirmAction): what the buttons' dialogs show and run
+    async def _preview(self, action: str) -> Preview:
+        self.action_error, self.conflict = "", False
+        self._asked = self.replicas_input  # what Confirm scales to, whatever refills the form
+        _cluster, namespace, name = self._key()
+        return preview(
+            action,
+            namespace,
+            name,
+            replicas=self.replicas_input,
+            current=str(self._basis.get("replicas", {}).get("value", "")),
+            pods=len(self.pods),
+            # what the button was drawn from decides, not what the cluster holds now (a
+            # Conflict if those differ)
+            paused=bool(self._basis.get("paused", {}).get("value")),
+            restarted=self.restarted_at,
+            scaler=ScalerRange(**self._range) if self._range else None,
+        )
+
+    def _refuse(self, error: Invalid) -> None:
+        self.action_error = error.message
+
+    async def _confirmed(self, action: str) -> Any:
+        name = self._key()[2]
+        if action == "restart":
+            return await self._act(
+                "restarted",
+                lambda p, c, n, rv: actions.restart_pinapp(p, c, n, name, resource_version=rv),
+                lambda result: form_values(result, None)["restarted"][1],
+                "Restart started",
+            )
+        if action in ("pause", "resume"):
+            pause = action == "pause"
+            return await self._act(
+                "paused",
+                lambda p, c, n, rv: actions.set_paused(p, c, n, name, pause, resource_version=rv),
+                lambda _result: pause,
+                "Paused" if pause else "Resumed",
+            )
+        return await self._scale(self._asked)
+
     @guarded
     async def scale(self):  # type: ignore[no-untyped-def]
+        """The scale itself: the page's button asks first (``confirm``); scripted clients of
+        the page's events send this."""
+        return await self._scale(self.replicas_input)
+
+    async def _scale(self, typed: str) -> Any:
         try:
-            replicas = int(self.replicas_input)
+            replicas = int(typed)
         except ValueError:
             self.action_error = "Replicas must be a whole number."
             return None
@@ -242,29 +325,6 @@ class PinAppState(LiveRefresh, AppState):
             lambda p, c, n, rv: actions.scale_pinapp(p, c, n, name, replicas, resource_version=rv),
             lambda _result: str(replicas),
             f"Scaled to {replicas}",
-        )
-
-    @guarded
-    async def restart(self):  # type: ignore[no-untyped-def]
-        name = self._key()[2]
-        return await self._act(
-            "restarted",
-            lambda p, c, n, rv: actions.restart_pinapp(p, c, n, name, resource_version=rv),
-            lambda result: form_values(result, None)["restarted"][1],
-            "Restart started",
-        )
-
-    @guarded
-    async def toggle_pause(self):  # type: ignore[no-untyped-def]
-        # What the button showed decides, not what the cluster holds now (a Conflict if those
-        # differ): the "paused" basis is the version the button was drawn from.
-        pause = not self._basis.get("paused", {}).get("value", self.app.get("paused") == "True")
-        name = self._key()[2]
-        return await self._act(
-            "paused",
-            lambda p, c, n, rv: actions.set_paused(p, c, n, name, pause, resource_version=rv),
-            lambda _result: pause,
-            "Paused" if pause else "Resumed",
         )
 
     @guarded

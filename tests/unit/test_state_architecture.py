@@ -38,6 +38,8 @@ PURE_MODULES = {
     "pinconsole.compute.versions",  # which version each PinApp form stands on
     "pinconsole.compute.series",  # what the live charts plot, from a sampled history
     "pinconsole.compute.display",  # PinApps as the pages show them, from what was read
+    "pinconsole.compute.guardrails",  # what a PinApp action changes, and a PinScaler's range
+    "pinconsole.compute.own_writes",  # a page's own writes the cache has not shown yet
 }
 
 
