@@ -14,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import psycopg
 from filelock import FileLock, Timeout
 from sqlalchemy.engine import make_url
 
 from pinconsole.db import is_postgres
+
+if TYPE_CHECKING:  # the driver loads with the first PostgreSQL lease, not for SQLite or a CLI
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ class PostgresLease:
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
+            import psycopg
+
             self._conn = psycopg.connect(
                 self._conninfo,
                 autocommit=True,

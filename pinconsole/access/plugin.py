@@ -3,7 +3,8 @@ routes, and the job that drains the audit outbox."""
 
 from __future__ import annotations
 
-from pinconsole.access.api import export_router, router
+from typing import Any
+
 from pinconsole.access.audit import DRAIN_INTERVAL_SECONDS, drain_outbox
 from pinconsole.plugins.base import Job, NavEntry, PageSpec, Plugin
 
@@ -37,12 +38,25 @@ def _pages() -> list[PageSpec]:
     ]
 
 
+def _api_routers() -> list[Any]:
+    # The REST API loads when the API is assembled, not for a CLI command.
+    from pinconsole.access.api import router
+
+    return [router]
+
+
+def _public_api_routers() -> list[Any]:
+    from pinconsole.access.api import export_router
+
+    return [export_router]
+
+
 def plugin() -> Plugin:
     return Plugin(
         name="access",
         description="Sign-in, the audit log, API tokens and sessions",
-        api_routers=[router],
-        public_api_routers=[export_router],  # its own sign-in check: a download link's cookie
+        api_routers=_api_routers,
+        public_api_routers=_public_api_routers,  # its own sign-in check: a link's cookie
         pages=_pages,
         jobs=[
             # Rows kept while the database was down, and intents whose process stopped mid-action.

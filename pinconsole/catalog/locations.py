@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from pinconsole.access.audit import record
 from pinconsole.access.policy import Resource, authorize
 from pinconsole.access.principal import Principal
+from pinconsole.catalog.actions import REGISTER, REGISTER_FILE
 from pinconsole.catalog.descriptors import is_url, normalise_target
 from pinconsole.catalog.ingest import (
     ImportSummary,
@@ -39,8 +40,6 @@ from pinconsole.outbound.allowlist import reading_allowlist
 
 log = logging.getLogger(__name__)
 
-REGISTER = "catalog.location.register"  # open to everyone signed in: the plugin's open_actions
-REGISTER_FILE = "admin.catalog.location.register_file"  # a path reads the backend's own disk
 REFRESH = "catalog.location.refresh"
 DELETE = "catalog.location.delete"
 

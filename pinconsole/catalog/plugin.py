@@ -3,11 +3,10 @@ the CLI group and the refresh, purge, materialise and scoring jobs."""
 
 from __future__ import annotations
 
-from pinconsole.catalog.api import router as catalog_api
+from typing import Any
+
+from pinconsole.catalog.actions import REGISTER
 from pinconsole.catalog.cli import app as catalog_cli
-from pinconsole.catalog.locations import REGISTER
-from pinconsole.catalog.materialize import fill_api_json
-from pinconsole.catalog.scorecards import refresh_scores
 from pinconsole.plugins.base import Job, NavEntry, PageSpec, Plugin
 from pinconsole.settings import get_settings
 
@@ -61,6 +60,25 @@ def _pages() -> list[PageSpec]:
     ]
 
 
+def _api_routers() -> list[Any]:
+    # The REST API is imported when the API is assembled: a CLI command starts without it.
+    from pinconsole.catalog.api import router
+
+    return [router]
+
+
+def _fill_api_json() -> None:
+    from pinconsole.catalog.materialize import fill_api_json
+
+    fill_api_json()
+
+
+def _refresh_scores() -> None:
+    from pinconsole.catalog.scorecards import refresh_scores
+
+    refresh_scores()
+
+
 def _purge() -> None:
     from pinconsole.catalog.ingest import purge_orphans
 
@@ -72,7 +90,7 @@ def plugin() -> Plugin:
         name="catalog",
         description="Backstage-compatible software catalog",
         pages=_pages,
-        api_routers=[catalog_api],
+        api_routers=_api_routers,
         cli={"catalog": catalog_cli},
         # Anyone signed in may register a URL location (as in Backstage); catalog_rules limit
         # what it brings in.
@@ -86,11 +104,11 @@ def plugin() -> Plugin:
             ),
             Job(name="catalog-orphan-purge", interval_seconds=3600.0, run=_purge),
             # Imports and syncs fill what they emptied; this catches any other writer.
-            Job(name="catalog-api-json", interval_seconds=120.0, run=fill_api_json),
+            Job(name="catalog-api-json", interval_seconds=120.0, run=_fill_api_json),
             Job(
                 name="catalog-scores",
                 interval_seconds=600.0,
-                run=refresh_scores,
+                run=_refresh_scores,
                 run_at_start=True,
             ),
         ],

@@ -4,17 +4,19 @@ start-up job that starts the cluster caches (and the sandbox) in the backend pro
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pinconsole.compute.api import router
 from pinconsole.compute.cli import app as controller_cli
-from pinconsole.compute.clusters import EmbeddedCluster, start_clusters
-from pinconsole.compute.queries import has_kubernetes_annotations
 from pinconsole.plugins.base import EntityTab, Job, NavEntry, PageSpec, Plugin
+
+if TYPE_CHECKING:
+    from pinconsole.compute.clusters import EmbeddedCluster
 
 
 def _start_clusters() -> None:
     # Runs in the backend's job scheduler, never in CLI processes (they do not run jobs). The
     # demo's sandbox is wired in here, at the seam: the domain never imports the emulator.
+    from pinconsole.compute.clusters import start_clusters
     from pinconsole.sandbox.embedded import embedded_cluster
 
     start_clusters(embedded=lambda: with_controller(embedded_cluster()))
@@ -80,7 +82,16 @@ def _pages() -> list[PageSpec]:
     ]
 
 
+def _api_routers() -> list[Any]:
+    # The REST API (and the Kubernetes client) load when the API is assembled, not for a CLI
+    # command.
+    from pinconsole.compute.api import router
+
+    return [router]
+
+
 def _entity_tabs() -> list[EntityTab]:
+    from pinconsole.compute.queries import has_kubernetes_annotations
     from pinconsole.pages.workloads import entity_workloads_tab
     from pinconsole.state.entity_workloads import EntityWorkloadsState
 
@@ -102,7 +113,7 @@ def plugin() -> Plugin:
         description="PinCompute: PinApps and PinScalers across clusters, live charts, actions",
         pages=_pages,
         entity_tabs=_entity_tabs,
-        api_routers=[router],
+        api_routers=_api_routers,
         cli={"controller": controller_cli},
         jobs=[
             Job(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pinconsole.org import auth
-from pinconsole.org.api import org_health, router
 from pinconsole.org.cli import app as org_cli
 from pinconsole.org.sync import sync_if_due, sync_interval_seconds
 from pinconsole.plugins.base import (
@@ -33,12 +34,25 @@ def _pages() -> list[PageSpec]:
     ]
 
 
+def _api_routers() -> list[Any]:
+    # The REST API loads when the API is assembled, not for a CLI command.
+    from pinconsole.org.api import router
+
+    return [router]
+
+
+def _org_health() -> dict[str, Any]:
+    from pinconsole.org.api import org_health
+
+    return org_health()
+
+
 def plugin() -> Plugin:
     return Plugin(
         name="org",
         description="Users and groups from LDAP (Backstage ldapOrg config), ldap sign-in",
         pages=_pages,
-        api_routers=[router],
+        api_routers=_api_routers,
         jobs=[
             Job(
                 name="org-sync",
@@ -55,5 +69,5 @@ def plugin() -> Plugin:
                 "ldap", authenticate=auth.ldap_authenticator, still_present=auth.user_in_directory
             )
         ],
-        health_checks=[HealthCheck("org_sync", org_health)],
+        health_checks=[HealthCheck("org_sync", _org_health)],
     )

@@ -122,8 +122,8 @@ class Plugin:
     name: str
     pages: Lazy[PageSpec] = field(default_factory=list)
     entity_tabs: Lazy[EntityTab] = field(default_factory=list)
-    api_routers: list[Any] = field(default_factory=list)  # fastapi.APIRouter, under /api/v1
-    public_api_routers: list[Any] = field(default_factory=list)
+    api_routers: Lazy[Any] = field(default_factory=list)  # fastapi.APIRouter, under /api/v1
+    public_api_routers: Lazy[Any] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     cli: Mapping[str, Any] = field(default_factory=dict)  # command group name -> typer.Typer
     home_modules: list[Callable[[], Any]] = field(default_factory=list)

@@ -132,3 +132,21 @@ def test_pages_are_added_by_the_assembly_only() -> None:
                     if isinstance(target, ast.Attribute) and target.attr == "page":
                         decorated.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert decorated == []
+
+
+def test_a_cli_command_loads_no_web_framework_and_no_cluster_client() -> None:
+    """Loading the built-in plugins (every CLI command does, for their command groups) must
+    not import the REST API, FastAPI or the Kubernetes client: they load when the API is
+    assembled, so ``pinconsole org sync`` starts its work within a second."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pinconsole.plugins import get_registry; r = get_registry(); r.cli; "
+        "print(','.join(m for m in ('fastapi', 'kubernetes', 'psycopg', 'reflex') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "", out.stdout

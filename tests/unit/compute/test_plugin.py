@@ -20,7 +20,7 @@ def test_plugin_contributions() -> None:
         {"metadata": {"annotations": {"backstage.io/kubernetes-label-selector": "app=x"}}}
     )
     assert not tab.predicate({"metadata": {"annotations": {"github.com/project-slug": "a/b"}}})
-    paths = {route.path for router in p.api_routers for route in router.routes}
+    paths = {route.path for router in registry.api_routers for route in router.routes}
     assert "/workloads" in paths and "/workloads/{cluster}/{namespace}/{name}/scale" in paths
     job = p.jobs[0]
     assert job.run_at_start and job.name == "compute-clusters"
