@@ -184,6 +184,22 @@ def test_get_entity_with_relations(catalog: Path) -> None:
     assert api.url == "/catalog/api/default/payments-api"
 
 
+def test_org_relations_link_people_and_teams_by_their_display_name(catalog: Path) -> None:
+    with session_scope() as s:
+        team = q.get_entity(s, "group", "default", "team-a")
+        alice = q.get_entity(s, "user", "default", "alice")
+    members = {r.target_ref: r for r in team.relations if r.type == "hasMember"}
+    assert set(members) == {"user:default/alice", "user:default/bob"}
+    assert (members["user:default/alice"].title, members["user:default/alice"].url) == (
+        "Alice Archer",
+        "/catalog/user/default/alice",
+    )
+    owns = {r.target_ref for r in team.relations if r.type == "ownerOf"}
+    assert "component:default/pay-svc" in owns
+    teams = [r for r in alice.relations if r.type == "memberOf"]
+    assert [(r.title, r.url) for r in teams] == [("Team A", "/teams/team-a")]
+
+
 def test_serialize_is_backstage_shaped(catalog: Path) -> None:
     with session_scope() as s:
         detail = q.get_entity(s, "component", "default", "pay-svc")
@@ -228,7 +244,7 @@ def test_search_everything_puts_prefix_matches_first(catalog: Path) -> None:
         "kind": "User",
         "title": "Alice Archer",
         "subtitle": "alice@example.com",  # the kind is said once, by its group
-        "url": "/users/alice",
+        "url": "/catalog/user/default/alice",
         "ref": "user:default/alice",
     }
     assert q.search_everything("   ") == []

@@ -45,12 +45,11 @@ class EntityDetail:
 
 
 def entity_url(kind: str, namespace: str, name: str) -> str:
-    """The console page for an entity (groups and users have their own pages)."""
+    """The console page for an entity. The default namespace's groups have their team page; a
+    person's page is their entity page (``/users/<name>`` only opens it)."""
     kind = kind.lower()
     if kind == "group" and namespace.lower() == "default":
         return f"/teams/{name}"
-    if kind == "user" and namespace.lower() == "default":
-        return f"/users/{name}"
     return f"/catalog/{kind}/{namespace}/{name}"
 
 
@@ -132,6 +131,7 @@ def get_entity_by_ref(session: Session, ref: str, *, resolve_targets: bool = Tru
             select(Entity.ref, Entity.title).where(Entity.ref.in_(wanted))  # type: ignore[attr-defined]
         ).all()
         targets = {r: title for r, title in rows}
+        targets.update(_display_names(session, [r for r, t in targets.items() if not t]))
     related = []
     for rtype, target in pairs:
         kind, namespace, name = split_ref(target)
@@ -148,6 +148,24 @@ def get_entity_by_ref(session: Session, ref: str, *, resolve_targets: bool = Tru
             )
         )
     return EntityDetail(entity=entity, relations=related)
+
+
+def _display_names(session: Session, refs: Sequence[str]) -> dict[str, str]:
+    """Directory display names of the people and teams among ``refs`` that have no title (a
+    relation list of members then reads "Alice Archer", not "alice")."""
+    wanted = [r for r in refs if r.startswith(("user:", "group:"))]
+    if not wanted:
+        return {}
+    rows = session.exec(  # type: ignore[call-overload]
+        select(Entity.ref, Entity.body).where(Entity.ref.in_(wanted))  # type: ignore[attr-defined]
+    ).all()
+    out = {}
+    for ref, body in rows:
+        profile = ((body or {}).get("spec") or {}).get("profile")
+        name = profile.get("displayName") if isinstance(profile, dict) else None
+        if isinstance(name, str) and name:
+            out[ref] = name
+    return out
 
 
 def get_entity(
