@@ -22,7 +22,7 @@ def _pages() -> list[PageSpec]:
     from pinconsole.pages.catalog import catalog_errors_page, catalog_page
     from pinconsole.pages.entity import entity_page
     from pinconsole.pages.team import team_page, teams_page
-    from pinconsole.pages.user import user_page
+    from pinconsole.pages.user import user_opening_page
     from pinconsole.state.catalog import CatalogErrorsState, CatalogState
     from pinconsole.state.entity import EntityState
     from pinconsole.state.team import TeamsState, TeamState
@@ -56,7 +56,13 @@ def _pages() -> list[PageSpec]:
             nav=NavEntry("Teams", "users", section="Teams", order=10),
         ),
         PageSpec(route="/teams/[name]", title="Team", component=team_page, on_load=TeamState.load),
-        PageSpec(route="/users/[name]", title="User", component=user_page, on_load=UserState.load),
+        # A person's page is their entity page; the older address opens it.
+        PageSpec(
+            route="/users/[name]",
+            title="User",
+            component=user_opening_page,
+            on_load=UserState.open_entity_page,
+        ),
     ]
 
 

@@ -1,5 +1,6 @@
-"""Entity page ``/catalog/[kind]/[namespace]/[name]``: overview with scorecard, relations (lists
-and a small graph), the API definition and the tabs plugins contribute."""
+"""Entity page ``/catalog/[kind]/[namespace]/[name]``: overview with scorecard (a person's
+profile for a User), relations (lists and a small graph), the API definition and the tabs
+plugins contribute; the open tab is the URL's ``?tab=``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pinconsole.components import (
     text,
 )
 from pinconsole.components.tokens import COLOR, RADIUS, space
+from pinconsole.pages.user import person_profile, person_section
 from pinconsole.plugins import get_registry
 from pinconsole.state.entity import EntityState
 
@@ -179,7 +181,44 @@ def _about() -> rx.Component:
         ),
         title="About",
         icon="info",
+        actions=[_source_links()],
         id="entity-about",
+    )
+
+
+def _external(label: str, url: rx.Var, icon_name: str, id_: str) -> rx.Component:
+    """A link out of the console that looks like a small secondary button."""
+    return rx.cond(
+        url != "",
+        link(
+            icon(icon_name, size=14),
+            label,
+            href=url,
+            external=True,
+            underline="none",
+            color="default",
+            id=id_,
+            display="inline-flex",
+            align_items="center",
+            gap=space(1.5),
+            padding_x=space(3),
+            padding_y=space(1),
+            border=f"1px solid {COLOR['border_subtle']}",
+            border_radius="9999px",
+            font_size="13px",
+            font_weight="600",
+            white_space="nowrap",
+            _hover={"background": COLOR["surface_subtle"]},
+        ),
+    )
+
+
+def _source_links() -> rx.Component:
+    """View source and Edit, from the descriptor's annotations (``state.entity.source_links``)."""
+    return flex(
+        _external("View source", EntityState.e_source_url, "code", "entity-view-source"),
+        _external("Edit", EntityState.e_edit_url, "pencil", "entity-edit"),
+        gap=2,
     )
 
 
@@ -275,11 +314,16 @@ def _overview() -> rx.Component:
     return column(
         flex(
             box(_about(), flex="2", min_width="320px"),
-            box(_scorecard(), flex="1", min_width="280px"),
+            box(
+                rx.cond(EntityState.e_kind == "user", person_profile(), _scorecard()),
+                flex="1",
+                min_width="280px",
+            ),
             gap=4,
             align="start",
             wrap=True,
         ),
+        rx.cond(EntityState.e_kind == "user", person_section()),
         _graph_module(),
         _annotations(),
         rx.el.details(
@@ -311,7 +355,7 @@ def _node(item: rx.Var, side: str) -> rx.Component:
     return flex(*parts, gap=2, justify="end" if side == "in" else "start")
 
 
-def _graph_side(items: rx.Var, more: rx.Var, side: str, empty: str) -> rx.Component:
+def _graph_side(items: rx.Var, more: rx.Var, side: str, empty: rx.Var) -> rx.Component:
     return column(
         rx.cond(
             items.length() > 0,  # type: ignore[attr-defined]
@@ -351,9 +395,13 @@ def _graph() -> rx.Component:
         id="entity-graph-center",
     )
     return flex(
-        _graph_side(EntityState.graph_in, EntityState.graph_more_in, "in", "Nothing uses it"),
+        _graph_side(
+            EntityState.graph_in, EntityState.graph_more_in, "in", EntityState.graph_empty_in
+        ),
         center,
-        _graph_side(EntityState.graph_out, EntityState.graph_more_out, "out", "It uses nothing"),
+        _graph_side(
+            EntityState.graph_out, EntityState.graph_more_out, "out", EntityState.graph_empty_out
+        ),
         gap=4,
         align="center",
         width="100%",
@@ -366,7 +414,7 @@ def _graph_module() -> rx.Component:
     return module(
         _graph(),
         title="Relations",
-        subtitle="Who uses it (left) and what it uses, provides or belongs to (right)",
+        subtitle=EntityState.graph_subtitle,
         icon="share-2",
     )
 
@@ -472,21 +520,24 @@ def _api() -> rx.Component:
 # ------------------------------------------------------------------ tabs
 
 
-def _base_tabs() -> list[Tab]:
-    return [
-        Tab("overview", "Overview", icon="layout-dashboard"),
-        Tab("relations", "Relations", icon="share-2"),
-    ]
+def _tab(value: str, label: str, icon_name: str, visible: Any = None) -> Tab:
+    """A tab is a link to ``?tab=``: the URL says what is open (reload, share, Back)."""
+    href = EntityState.e_path if value == "overview" else EntityState.e_path + f"?tab={value}"
+    return Tab(value, label, icon=icon_name, href=href, visible=visible)  # type: ignore[arg-type]
 
 
 def _tab_bar() -> rx.Component:
     """One bar; the optional tabs (API, plugin tabs) show only when the entity has them."""
-    optional = [Tab("api", "Definition", icon="file-code", visible=EntityState.is_api)]
-    optional += [
-        Tab(t.id, t.label, icon="puzzle", visible=EntityState.plugin_tab_ids.contains(t.id))  # type: ignore[attr-defined]
+    items = [
+        _tab("overview", "Overview", "layout-dashboard"),
+        _tab("relations", "Relations", "share-2"),
+        _tab("api", "Definition", "file-code", visible=EntityState.is_api),
+    ]
+    items += [
+        _tab(t.id, t.label, "puzzle", visible=EntityState.plugin_tab_ids.contains(t.id))  # type: ignore[attr-defined]
         for t in get_registry().entity_tabs
     ]
-    return tabs([*_base_tabs(), *optional], EntityState.tab, EntityState.set_tab)
+    return tabs(items, EntityState.tab, id="entity-tabs")
 
 
 def _tab_body() -> rx.Component:

@@ -1,5 +1,5 @@
-"""User page ``/users/[name]``: the person, their teams and what they own (directly or through a
-team)."""
+"""A person on their entity page (``/catalog/user/[namespace]/[name]``): their profile, teams and
+what they own (directly or through a team); and ``/users/[name]``, which opens that page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pinconsole.components import (
     column,
     empty_state,
     flex,
-    heading,
     link,
     module,
     skeleton_rows,
@@ -27,73 +26,77 @@ USER_COLUMNS = [c for c in CATALOG_COLUMNS if c.key in ("name", "kind", "owner")
 ]
 
 
-def user_page() -> rx.Component:
-    return rx.cond(
-        UserState.loaded,
-        rx.cond(
-            UserState.found,
+def user_opening_page() -> rx.Component:
+    """``/users/[name]`` while its ``on_load`` sends the browser to the entity page."""
+    return column(skeleton_rows(1, height="64px"), skeleton_rows(6), gap=4, id="user-opening")
+
+
+def person_profile() -> rx.Component:
+    """The person's card (picture, name, email): a User's overview shows it beside About."""
+    return module(
+        flex(
+            avatar(UserState.u_title, src=UserState.u_picture, size="lg"),
             column(
-                flex(
-                    avatar(UserState.u_title, src=UserState.u_picture, size="lg"),
-                    column(
-                        heading(UserState.u_title, level=1, size="500", id="user-title"),
-                        flex(
-                            text(UserState.u_ref, mono=True, size="100", color="subtle"),
-                            rx.cond(
-                                UserState.u_email != "",
-                                link(
-                                    UserState.u_email,
-                                    href="mailto:" + UserState.u_email,
-                                    size="1",
-                                ),
-                            ),
-                            gap=3,
-                        ),
-                        gap=1,
-                    ),
-                    gap=4,
+                text(UserState.u_title, weight="semibold"),
+                rx.cond(
+                    UserState.u_email != "",
+                    link(UserState.u_email, href="mailto:" + UserState.u_email, size="1"),
+                    text("No email in the directory.", size="100", color="subtle"),
                 ),
-                module(
-                    rx.cond(
-                        UserState.teams.length() > 0,  # type: ignore[attr-defined]
-                        flex(rx.foreach(UserState.teams, team_chip), gap=4, wrap=True),
-                        text("Not a member of any team.", color="subtle"),
-                    ),
-                    title="Teams",
-                    icon="users",
-                    id="user-teams",
-                ),
-                module(
-                    table(
-                        [
-                            c.__class__(
-                                c.key,
-                                c.label,
-                                sortable=False,
-                                align=c.align,
-                                width=c.width,
-                                render=c.render,
-                                mono=c.mono,
-                            )
-                            for c in USER_COLUMNS
-                        ],
-                        UserState.owned,
-                        empty=empty_state(
-                            "Owns nothing",
-                            "Neither this person nor their teams own catalog entities.",
-                            icon="library",
-                            compact=True,
-                        ),
-                        dense=True,
-                        id="user-owned",
-                    ),
-                    title="Owned entities",
-                    subtitle="Directly or through one of their teams",
-                    icon="library",
-                ),
-                gap=5,
+                gap=1,
             ),
-            empty_state("User not found", UserState.error, icon="search-x"),
+            gap=4,
         ),
-        column(skeleton_rows(1, height="64px"), skeleton_rows(6), gap=4),
+        title="Profile",
+        icon="user",
+        id="user-profile",
+    )
+
+
+def person_section() -> rx.Component:
+    """Teams and owned entities; the entity page shows them on a User's overview."""
+    return rx.cond(
+        UserState.loaded & UserState.found,
+        column(
+            module(
+                rx.cond(
+                    UserState.teams.length() > 0,  # type: ignore[attr-defined]
+                    flex(rx.foreach(UserState.teams, team_chip), gap=4, wrap=True),
+                    text("Not a member of any team.", color="subtle"),
+                ),
+                title="Teams",
+                icon="users",
+                id="user-teams",
+            ),
+            module(
+                table(
+                    [
+                        c.__class__(
+                            c.key,
+                            c.label,
+                            sortable=False,
+                            align=c.align,
+                            width=c.width,
+                            render=c.render,
+                            mono=c.mono,
+                        )
+                        for c in USER_COLUMNS
+                    ],
+                    UserState.owned,
+                    empty=empty_state(
+                        "Owns nothing",
+                        "Neither this person nor their teams own catalog entities.",
+                        icon="library",
+                        compact=True,
+                    ),
+                    dense=True,
+                    id="user-owned",
+                ),
+                title="Owned entities",
+                subtitle="Directly or through one of their teams",
+                icon="library",
+            ),
+            gap=4,
+        ),
+        rx.cond(UserState.loaded, rx.fragment(), skeleton_rows(3)),
     )

@@ -12,7 +12,9 @@ import dataclasses
 import json
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import reflex as rx
 import yaml
 
 from pinconsole.catalog.openapi import describe
@@ -22,35 +24,63 @@ from pinconsole.plugins import get_registry
 from pinconsole.state.base import AppState
 from pinconsole.state.catalog import LIFECYCLE_INTENT, ref_url, score_intent, short_ref
 from pinconsole.state.guard import guarded
+from pinconsole.state.user import UserState
 
-# relation type -> (heading on the entity page, side in the graph: "in" uses me, "out" I use)
+# relation type -> (heading on the entity page, side in the graph). The graph reads left to
+# right: a node on the left "uses" (depends on, is a member of, is owned by) the entity, the
+# entity "uses" a node on the right; so both directions of a relation share one edge label.
 RELATION_LABELS: dict[str, tuple[str, str]] = {
     "providesApi": ("Provides APIs", "out"),
     "consumesApi": ("Consumes APIs", "out"),
     "dependsOn": ("Depends on", "out"),
     "partOf": ("Part of", "out"),
+    "memberOf": ("Member of", "out"),
+    "childOf": ("Parent", "out"),
+    "ownedBy": ("Owned by", "out"),
     "apiProvidedBy": ("Provided by", "in"),
     "apiConsumedBy": ("Consumed by", "in"),
     "dependencyOf": ("Dependents", "in"),
     "hasPart": ("Has parts", "in"),
-    "ownedBy": ("Owned by", ""),
-    "ownerOf": ("Owns", ""),
-    "memberOf": ("Member of", ""),
-    "hasMember": ("Members", ""),
-    "childOf": ("Parent", ""),
-    "parentOf": ("Children", ""),
+    "hasMember": ("Members", "in"),
+    "parentOf": ("Children", "in"),
+    "ownerOf": ("Owns", "in"),
 }
 GRAPH_EDGE = {
     "providesApi": "provides",
     "consumesApi": "consumes",
     "dependsOn": "depends on",
     "partOf": "part of",
+    "memberOf": "member of",
+    "childOf": "child of",
+    "ownedBy": "owned by",
     "apiProvidedBy": "provides",
     "apiConsumedBy": "consumes",
     "dependencyOf": "depends on",
     "hasPart": "part of",
+    "hasMember": "member of",
+    "parentOf": "child of",
+    "ownerOf": "owned by",
 }
+# What the graph says about its two sides, per kind (group and user graphs show the org).
+GRAPH_TEXT: dict[str, tuple[str, str, str]] = {
+    "group": (
+        "Members, child teams and what it owns (left); its parent team (right)",
+        "No members and owns nothing",
+        "No parent team",
+    ),
+    "user": (
+        "What they own (left) and the teams they belong to (right)",
+        "Owns nothing",
+        "In no team",
+    ),
+}
+GRAPH_TEXT_DEFAULT = (
+    "Who uses it (left) and what it uses, provides or belongs to (right)",
+    "Nothing uses it",
+    "It uses nothing",
+)
 GRAPH_MAX = 10  # nodes per side
+NAME_MAX = 253  # a route argument longer than any Backstage kind, namespace or name
 METHOD_INTENT = {
     "GET": "info",
     "POST": "success",
@@ -61,20 +91,57 @@ METHOD_INTENT = {
 
 
 MANAGED_BY = "backstage.io/managed-by-location"
+SOURCE_LOCATION = "backstage.io/source-location"
+EDIT_URL = "backstage.io/edit-url"
+URL_MAX = 2048  # longer annotation values are no link a person follows
+
+
+def web_url(value: str) -> str:
+    """``value`` (a location target ``url:https://...`` or a plain URL) when it is an http(s)
+    URL with a host, else "". Descriptors are untrusted: no ``javascript:`` or ``data:`` link
+    may come out of one, nor a file path."""
+    target = value.strip().removeprefix("url:").strip()
+    if not target or len(target) > URL_MAX or any(c.isspace() or ord(c) < 32 for c in target):
+        return ""
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return ""
+    return target if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+
+
+def edit_url_of(url: str) -> str:
+    """The edit form of a descriptor's URL where the host's form is known (GitHub's and
+    GitLab's ``/blob/`` becomes ``/edit/``), else "": a plain file server edits nothing."""
+    parts = urlsplit(url)
+    if "/blob/" not in parts.path:
+        return ""
+    return urlunsplit(parts._replace(path=parts.path.replace("/blob/", "/edit/", 1)))
+
+
+def source_links(annotations: dict[str, Any]) -> tuple[str, str]:
+    """(View source, Edit) URLs of an entity, as Backstage's About card derives them: the
+    ``source-location`` and ``edit-url`` annotations, else the managed-by location's URL."""
+    managed = web_url(str(annotations.get(MANAGED_BY) or ""))
+    view = web_url(str(annotations.get(SOURCE_LOCATION) or "")) or managed
+    edit = web_url(str(annotations.get(EDIT_URL) or "")) or (
+        edit_url_of(managed) if managed else ""
+    )
+    return view, edit
 
 
 def location_label(location_key: str, managed_by: str) -> tuple[str, str, str]:
     """(label, url, full text) of where an entity's descriptor is.
 
     A file shows relative to the imported root (``demo-catalog/repos/a/catalog-info.yaml``,
-    not a machine's absolute or temporary path); a URL shows as itself and links there; a
-    provider shows as ``provider ldap``.
+    not a machine's absolute or temporary path); an http(s) URL shows as itself and links there
+    (any other ``url:`` target shows unlinked); a provider shows as ``provider ldap``.
     """
     kind, _, where = managed_by.partition(":")
     if location_key.startswith("provider:"):
         return f"provider {location_key.removeprefix('provider:')}", "", location_key
     if kind == "url" or where.startswith(("http://", "https://")):
-        return where, where, where
+        return where[:URL_MAX], web_url(where), where[:URL_MAX]
     path = where if kind == "file" else location_key
     if not path:
         return "", "", ""
@@ -135,6 +202,9 @@ class EntityState(AppState):
     e_location: str = ""  # where the descriptor is, for people (see ``location_label``)
     e_location_url: str = ""  # set for URL locations
     e_location_title: str = ""  # the full path or URL (tooltip)
+    e_source_url: str = ""  # View source (http/https only, see ``source_links``)
+    e_edit_url: str = ""  # Edit
+    e_path: str = ""  # this page's path without the query: the tabs link to it
     links: list[dict[str, str]] = []
     tags: list[str] = []
     annotations: list[dict[str, str]] = []
@@ -148,6 +218,9 @@ class EntityState(AppState):
     graph_out: list[dict[str, str]] = []
     graph_more_in: int = 0
     graph_more_out: int = 0
+    graph_subtitle: str = GRAPH_TEXT_DEFAULT[0]
+    graph_empty_in: str = GRAPH_TEXT_DEFAULT[1]
+    graph_empty_out: str = GRAPH_TEXT_DEFAULT[2]
     is_api: bool = False
     api_type: str = ""
     api_is_openapi: bool = False
@@ -159,36 +232,52 @@ class EntityState(AppState):
     plugin_tab_ids: list[str] = []  # plugin tabs whose predicate holds: the bar shows these
     yaml_text: str = ""
 
-    @guarded
-    async def set_tab(self, value: str):  # type: ignore[no-untyped-def]
-        self.tab = value
+    _shown_key: str = ""  # the entity the vars show (backend only)
+
+    def _tab_of(self, query_tab: str) -> str:
+        """The tab ``?tab=`` names when this entity has it, else the first."""
+        allowed = {"overview", "relations", *(["api"] if self.is_api else []), *self.plugin_tab_ids}
+        return query_tab if query_tab in allowed else "overview"
 
     @guarded
     async def load(self):  # type: ignore[no-untyped-def]
+        """Read the entity and open the tab the URL names. The tabs are links to ``?tab=``, so
+        a tab, a reload, a shared link and Back all come through here."""
         params = self.router.page.params
         kind, namespace, name = (
-            str(params.get("kind", "")),
-            str(params.get("namespace", "")),
-            str(params.get("name", "")),
+            str(params.get("kind", ""))[:NAME_MAX],
+            str(params.get("namespace", ""))[:NAME_MAX],
+            str(params.get("name", ""))[:NAME_MAX],
         )
-        self.loaded = False
-        query_tab = str(self.router.url.query_parameters.get("tab", "") or "")
+        query_tab = str(self.router.url.query_parameters.get("tab", "") or "")[:40]
+        key = f"{kind}:{namespace}/{name}".lower()
+        if self.found and self._shown_key == key:
+            # Another tab of the entity shown: switch at once, refresh the data below.
+            self.tab = self._tab_of(query_tab)
+            yield
+        else:
+            self.loaded = False
         try:
             view, body = await self._run(_entity_view, kind, namespace, name)
         except DomainError as exc:
-            self.found, self.loaded, self.error = False, True, str(exc)
+            self.found, self.loaded, self.error, self._shown_key = False, True, str(exc), ""
             self.e_name, self.e_kind = name, kind
-            return None
+            return
         self.error = ""
-        for var, value in view.items():
-            setattr(self, var, value)
-        self.found, self.loaded = True, True
+        self._publish(view)
+        self.e_path = "/catalog/" + "/".join(quote(p, safe="") for p in (kind, namespace, name))
         tabs = _visible_tabs(body)
-        self.plugin_tab_ids = [t.id for t in tabs]
-        optional = (["api"] if self.is_api else []) + self.plugin_tab_ids
-        allowed = {"overview", "relations", *optional}
-        self.tab = query_tab if query_tab in allowed else "overview"
-        return [t.on_load for t in tabs if t.on_load is not None]
+        self._publish({"plugin_tab_ids": [t.id for t in tabs]})
+        self.found, self.loaded, self._shown_key = True, True, key
+        self.tab = self._tab_of(query_tab)
+        events: list[Any] = [t.on_load for t in tabs if t.on_load is not None]
+        if self.e_kind == "user":
+            events.append(UserState.load)
+        if query_tab and query_tab != self.tab:  # an unknown tab: the URL says what is shown
+            events.append(
+                rx.call_script(f"window.history.replaceState(null, '', {json.dumps(self.e_path)})")
+            )
+        yield events
 
 
 def _entity_view(kind: str, namespace: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -196,6 +285,12 @@ def _entity_view(kind: str, namespace: str, name: str) -> tuple[dict[str, Any], 
     pool (an API's definition can take a while to parse)."""
     view = entity_view(kind, namespace, name)
     return _shown(view.detail, view.scorecard, view.domain_ref), dict(view.detail.entity.body)
+
+
+def _display_name(spec: dict[str, Any]) -> str:
+    profile = spec.get("profile")
+    name = profile.get("displayName") if isinstance(profile, dict) else None
+    return str(name)[:200] if name else ""
 
 
 def _shown(detail: Any, card: dict[str, Any] | None, domain_ref: str | None) -> dict[str, Any]:
@@ -209,7 +304,8 @@ def _shown(detail: Any, card: dict[str, Any] | None, domain_ref: str | None) -> 
         "e_kind": e.kind,
         "e_namespace": e.namespace,
         "e_name": e.name,
-        "e_title": e.title or e.name,
+        # People and teams are named by their directory profile, as on their team page.
+        "e_title": e.title or _display_name(spec) or e.name,
         "e_description": e.description or "",
         "e_type": e.spec_type or "",
         "e_lifecycle": e.lifecycle or "",
@@ -227,6 +323,7 @@ def _shown(detail: Any, card: dict[str, Any] | None, domain_ref: str | None) -> 
     v["e_location"], v["e_location_url"], v["e_location_title"] = location_label(
         e.location_key or "", str(annotations.get(MANAGED_BY) or "")
     )
+    v["e_source_url"], v["e_edit_url"] = source_links(annotations)
     v["links"] = [
         {
             "url": str(link.get("url", "")),
@@ -258,7 +355,7 @@ def _shown(detail: Any, card: dict[str, Any] | None, domain_ref: str | None) -> 
         ]
     else:
         v["score"], v["score_intent"], v["checks"] = "—", "neutral", []
-    v.update(_relations(detail.relations))
+    v.update(_relations(detail.relations, e.kind))
     is_api = e.kind == "api"
     v["is_api"] = is_api
     v["api_type"] = str(spec.get("type") or "") if is_api else ""
@@ -286,8 +383,9 @@ def _shown(detail: Any, card: dict[str, Any] | None, domain_ref: str | None) -> 
     return v
 
 
-def _relations(relations: list[Any]) -> dict[str, Any]:
-    """The Relations tab's groups and the graph's two sides."""
+def _relations(relations: list[Any], kind: str) -> dict[str, Any]:
+    """The Relations tab's groups and the graph's two sides (in the order of
+    ``RELATION_LABELS``: what the entity provides and uses before its owner)."""
     groups: dict[str, list[dict[str, str]]] = {}
     graph: dict[str, list[dict[str, str]]] = {"in": [], "out": []}
     for r in relations:
@@ -301,9 +399,15 @@ def _relations(relations: list[Any]) -> dict[str, Any]:
         groups.setdefault(r.type, []).append(item)
         side = RELATION_LABELS.get(r.type, ("", ""))[1]
         if side:
-            graph[side].append({**item, "edge": GRAPH_EDGE.get(r.type, r.type)})
+            graph[side].append({**item, "type": r.type, "edge": GRAPH_EDGE.get(r.type, r.type)})
     order = list(RELATION_LABELS)
+    for items in graph.values():
+        items.sort(key=lambda it: order.index(it["type"]))
+    subtitle, empty_in, empty_out = GRAPH_TEXT.get(kind, GRAPH_TEXT_DEFAULT)
     return {
+        "graph_subtitle": subtitle,
+        "graph_empty_in": empty_in,
+        "graph_empty_out": empty_out,
         "relation_groups": [
             RelationGroup(
                 type=rtype,
@@ -316,8 +420,24 @@ def _relations(relations: list[Any]) -> dict[str, Any]:
             )
         ],
         "relation_count": len(relations),
-        "graph_in": graph["in"][:GRAPH_MAX],
+        "graph_in": _capped(graph["in"]),
         "graph_more_in": max(0, len(graph["in"]) - GRAPH_MAX),
-        "graph_out": graph["out"][:GRAPH_MAX],
+        "graph_out": _capped(graph["out"]),
         "graph_more_out": max(0, len(graph["out"]) - GRAPH_MAX),
     }
+
+
+def _capped(items: list[dict[str, str]]) -> list[dict[str, str]]:
+    """At most ``GRAPH_MAX`` nodes of one side, shared between its relation types (a team's
+    twenty members must not hide what it owns), in the order they came."""
+    by_type: dict[str, list[dict[str, str]]] = {}
+    for item in items:
+        by_type.setdefault(item["type"], []).append(item)
+    taken = dict.fromkeys(by_type, 0)
+    left = min(GRAPH_MAX, len(items))
+    while left:
+        for rtype, group in by_type.items():
+            if left and taken[rtype] < len(group):
+                taken[rtype] += 1
+                left -= 1
+    return [item for rtype, group in by_type.items() for item in group[: taken[rtype]]]

@@ -125,7 +125,7 @@ def test_catalog_service_api_team(console: Any, page: Page, shot: Any) -> None:
 
     # A member's page lists the team; the teams index finds the team.
     page.locator("#team-members a").first.click()
-    expect(page).to_have_url(re.compile(r"/users/[^/]+/?$"))
+    expect(page).to_have_url(re.compile(r"/catalog/user/default/[^/]+/?$"))
     expect(page.locator(f'#user-teams a[href="/teams/{team}"]')).to_be_visible(timeout=30_000)
     page.goto(f"/teams?text={team}")
     expect(page.locator(f'#teams-table a[href="/teams/{team}"]')).to_be_visible(timeout=30_000)
@@ -307,7 +307,7 @@ def test_every_kind_relation_and_substitution_in_the_pages(
     hits = page.locator(".pc-search-result")
     expect(hits.filter(has_text="Jane Doe").first).to_be_visible(timeout=30_000)
     box.press("Enter")
-    expect(page).to_have_url(re.compile(r"/users/jdoe/?$"), timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/catalog/user/default/jdoe/?$"), timeout=30_000)
     box.click()
     box.press_sequentially("acmepay-", delay=50)
     expect(hits.filter(has_text="acmepay-db").first).to_be_visible(timeout=30_000)

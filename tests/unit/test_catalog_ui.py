@@ -82,6 +82,106 @@ def test_location_label_is_relative_to_the_imported_root() -> None:
     assert location_label(demo, "file:/elsewhere/x.yaml")[0] == "x.yaml"
 
 
+def test_only_http_urls_become_links() -> None:
+    from pinconsole.state.entity import location_label, web_url
+
+    for bad in (
+        "javascript:alert(1)",
+        "url:javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "file:/etc/passwd",
+        "/srv/repo/catalog-info.yaml",
+        "https://",
+        "https://host/a b",
+        "https://host/\x00",
+        "https://host/" + "a" * 3000,
+        "",
+    ):
+        assert web_url(bad) == "", bad
+    assert web_url("url:https://git.example/org/repo/") == "https://git.example/org/repo/"
+    assert web_url(" HTTP://git.example/x ") == "HTTP://git.example/x"
+    assert location_label("x", "url:javascript:alert(1)")[1] == ""
+
+
+def test_source_links_follow_backstage_annotations_then_the_location() -> None:
+    from pinconsole.state.entity import source_links
+
+    blob = "https://github.com/acme/pay/blob/main/catalog-info.yaml"
+    managed = {"backstage.io/managed-by-location": f"url:{blob}"}
+    assert source_links(managed) == (
+        blob,
+        "https://github.com/acme/pay/edit/main/catalog-info.yaml",
+    )
+    gitlab = "https://gitlab.example/acme/pay/-/blob/main/catalog-info.yaml"
+    assert source_links({"backstage.io/managed-by-location": f"url:{gitlab}"})[1] == (
+        "https://gitlab.example/acme/pay/-/edit/main/catalog-info.yaml"
+    )
+    # A plain file server has no edit form; a file location gives no links at all.
+    plain = "http://files.example/catalog-info.yaml"
+    assert source_links({"backstage.io/managed-by-location": f"url:{plain}"}) == (plain, "")
+    assert source_links({"backstage.io/managed-by-location": "file:/srv/c.yaml"}) == ("", "")
+    annotated = {
+        **managed,
+        "backstage.io/source-location": "url:https://github.com/acme/pay/tree/main/",
+        "backstage.io/edit-url": "https://ide.example/acme/pay",
+    }
+    assert source_links(annotated) == (
+        "https://github.com/acme/pay/tree/main/",
+        "https://ide.example/acme/pay",
+    )
+    hostile = {**managed, "backstage.io/edit-url": "javascript:alert(1)"}
+    assert source_links(hostile)[1] == "https://github.com/acme/pay/edit/main/catalog-info.yaml"
+    assert source_links({"backstage.io/source-location": "javascript:x"}) == ("", "")
+
+
+def test_org_relations_are_in_the_graph_with_one_label_per_direction() -> None:
+    from types import SimpleNamespace
+
+    from pinconsole.state.entity import _relations
+
+    def rel(rtype: str, ref: str) -> SimpleNamespace:
+        kind, _, rest = ref.partition(":")
+        return SimpleNamespace(
+            type=rtype,
+            target_ref=ref,
+            title=None,
+            name=rest.split("/")[1],
+            kind=kind,
+            url=f"/x/{ref}",
+            exists=True,
+        )
+
+    shown = _relations(
+        [
+            rel("childOf", "group:default/eng"),
+            rel("hasMember", "user:default/ann"),
+            rel("ownerOf", "component:default/pay"),
+            rel("parentOf", "group:default/pay-web"),
+        ],
+        "group",
+    )
+    assert [(n["title"], n["edge"]) for n in shown["graph_in"]] == [
+        ("ann", "member of"),
+        ("pay-web", "child of"),
+        ("pay", "owned by"),
+    ]
+    assert [(n["title"], n["edge"]) for n in shown["graph_out"]] == [("eng", "child of")]
+    assert [g.label for g in shown["relation_groups"]] == ["Parent", "Members", "Children", "Owns"]
+    assert shown["graph_empty_out"] == "No parent team"
+    crowded = _relations(
+        [rel("hasMember", f"user:default/u{i:02}") for i in range(20)]
+        + [rel("ownerOf", "component:default/pay")],
+        "group",
+    )
+    assert len(crowded["graph_in"]) == 10 and crowded["graph_more_in"] == 11
+    assert crowded["graph_in"][-1]["title"] == "pay"  # what it owns is not crowded out
+    component = _relations(
+        [rel("ownedBy", "group:default/eng"), rel("dependsOn", "resource:default/db")], "component"
+    )
+    assert [n["edge"] for n in component["graph_out"]] == ["depends on", "owned by"]
+
+
 def test_facet_button_labels() -> None:
     from pinconsole.state.catalog import _values, facet_button_label
 
