@@ -272,6 +272,12 @@ def _context(session: Session) -> ScoreContext:
     return ScoreContext(group_refs=frozenset(r[0] for r in rows))
 
 
+def score_context(session: Session) -> ScoreContext:
+    """What the checks need beyond the entity (the catalog's group refs): read it once for
+    many entities."""
+    return _context(session)
+
+
 def evaluate_entity(session: Session, entity: Entity) -> dict[str, Any]:
     """The scorecard of one entity for its page: ``{score, checks: [{id, label, passed}]}``."""
     results = evaluate(entity, _context(session), enabled_checks())

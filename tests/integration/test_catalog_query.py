@@ -275,7 +275,13 @@ def test_team_user_and_home_views(catalog: Path) -> None:
     assert home["my_team"]["name"] == "team-a"
     assert home["my_team"]["members"] == 2
     assert home["my_team"]["owned_total"] == 5
-    assert q.home_summary("stranger") == {"my_services": [], "my_team": None, "teams": []}
+    assert q.home_summary("stranger") == {
+        "my_services": [],
+        "my_team": None,
+        "teams": [],
+        "owner_refs": ["user:default/stranger"],
+        "change_targets": [],
+    }
 
 
 def test_home_services_follow_nested_groups(catalog: Path, tmp_path: Path) -> None:

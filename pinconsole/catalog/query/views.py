@@ -195,7 +195,13 @@ def home_summary(
     try:
         ref = str(parse_ref(user_name, default_kind="user"))
     except RefError:
-        return {"my_services": [], "my_team": None, "teams": []}
+        return {
+            "my_services": [],
+            "my_team": None,
+            "teams": [],
+            "owner_refs": [],
+            "change_targets": [],
+        }
     return run_read(lambda s: _home(s, ref, limit), session=session)
 
 
@@ -212,7 +218,10 @@ def _home(s: Session, ref: str, limit: int) -> dict[str, Any]:
         .order_by(Entity.name)
         .limit(limit)
     )
-    services = [entity_summary(e) for e in entities(s, stmt)]
+    from pinconsole.catalog.scorecards import enabled_checks, evaluate, score_context
+
+    checks, ctx = enabled_checks(), score_context(s)
+    services = [_home_service(e, evaluate(e, ctx, checks)) for e in entities(s, stmt)]
     my_team = None
     if teams:
         from pinconsole.catalog.scorecards import team_scorecard
@@ -232,7 +241,39 @@ def _home(s: Session, ref: str, limit: int) -> dict[str, Any]:
         members = len(_targets(s, teams[0], "hasMember"))
         score = team_scorecard(s, teams[0], with_checks=False)["score"]
         my_team = {**team, "members": members, "owned_total": owned_total, "score": score}
-    return {"my_services": services, "my_team": my_team, "teams": _people(s, teams)}
+    return {
+        "my_services": services,
+        "my_team": my_team,
+        "teams": _people(s, teams),
+        "owner_refs": sorted(owners),
+        # What the home page's "recent changes" are changes to (``access.activity``).
+        "change_targets": _owned_targets(s, owners),
+    }
+
+
+# A bound on the audit query's IN list; far above what one team owns.
+MAX_CHANGE_TARGETS = 5000
+
+
+def _owned_targets(s: Session, owners: set[str]) -> list[str]:
+    """The refs of the entities ``owners`` own and the locations they came from (what an
+    import of them names as its audit target)."""
+    rows = s.exec(  # type: ignore[call-overload]
+        select(Entity.ref, Entity.location_key)
+        .where(Entity.owner_ref.in_(sorted(owners)))  # type: ignore[union-attr]
+        .limit(MAX_CHANGE_TARGETS)
+    ).all()
+    return sorted({r for ref, key in rows for r in (ref, key) if r})
+
+
+def _home_service(e: Entity, results: Sequence[Any]) -> dict[str, Any]:
+    """A service row of the home page: its summary, its failing scorecard checks, and its
+    annotations (a plugin's home module finds the service's workloads by them)."""
+    return {
+        **entity_summary(e),
+        "failing_checks": [{"id": r.id, "label": r.label} for r in results if not r.passed],
+        "annotations": dict((e.body.get("metadata") or {}).get("annotations") or {}),
+    }
 
 
 def catalog_errors(
