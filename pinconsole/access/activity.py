@@ -1,18 +1,24 @@
 """Recent activity for the home page: the newest audit rows, ready to show.
 
-Reads through ``list_audit`` (the one audit reader); adds a human "5 min ago" and a short
-sentence so the state stays thin.
+``recent_activity`` reads everyone's rows through ``list_audit`` (the one audit reader);
+``team_activity`` reads only the changes to what a team owns. Both add a human "5 min ago" so
+the state stays thin.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from pinconsole.access.audit import list_audit
+from pinconsole.db import session_scope
 from pinconsole.models import AuditEvent
+
+# Sign-ins and lockouts are about people, not about what a team runs: never "changes".
+NOT_CHANGES = "auth."
 
 
 def time_ago(at: datetime, now: datetime | None = None) -> str:
@@ -64,5 +70,33 @@ def activity_item(event: AuditEvent, now: datetime | None = None) -> dict[str, A
 def recent_activity(limit: int = 10, *, session: Session | None = None) -> list[dict[str, Any]]:
     """The newest ``limit`` audit events (all actors), newest first."""
     rows, _total = list_audit(limit=max(1, limit), session=session)
+    now = datetime.now(UTC)
+    return [activity_item(e, now) for e in rows]
+
+
+def team_activity(
+    targets: Collection[str], *, limit: int = 10, session: Session | None = None
+) -> list[dict[str, Any]]:
+    """The newest changes to ``targets``, newest first, filtered in SQL (``target`` is indexed).
+
+    A change is an audit row that was not denied and is no sign-in. The caller names what a
+    team owns: its entities' refs and catalog locations (``home_summary``), its PinApps' refs.
+    """
+    wanted = sorted(set(targets))
+    if not wanted:
+        return []
+    if session is None:
+        with session_scope() as own:
+            return team_activity(wanted, limit=limit, session=own)
+    rows = session.exec(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.target).in_(wanted),
+            col(AuditEvent.outcome) != "denied",
+            ~col(AuditEvent.action).startswith(NOT_CHANGES),
+        )
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .limit(max(1, min(limit, 100)))
+    ).all()
     now = datetime.now(UTC)
     return [activity_item(e, now) for e in rows]
