@@ -107,6 +107,13 @@ def _entity_tabs() -> list[EntityTab]:
     ]
 
 
+def _home_workloads() -> Any:
+    # Imported when the home page is built: the plugin itself imports no Reflex.
+    from pinconsole.pages.home_workloads import home_workloads_module
+
+    return home_workloads_module()
+
+
 def plugin() -> Plugin:
     return Plugin(
         name="compute",
@@ -115,6 +122,7 @@ def plugin() -> Plugin:
         entity_tabs=_entity_tabs,
         api_routers=_api_routers,
         cli={"controller": controller_cli},
+        home_modules=[_home_workloads],
         jobs=[
             Job(
                 name="compute-clusters",

@@ -1,4 +1,4 @@
-"""Home: greeting, my services, my team, recent activity, and plugins' home modules."""
+"""Home: greeting, my services, my team, my team's recent changes, and plugins' home modules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from pinconsole import components as c
-from pinconsole.components.tokens import COLOR, space
+from pinconsole.components.tokens import COLOR, FONT_SIZE, space
 from pinconsole.plugins import get_registry
 from pinconsole.state.home import HomeState
 
@@ -100,6 +100,24 @@ def _service_name(row: Any) -> rx.Component:
     )
 
 
+def _failing_checks(row: Any) -> rx.Component:
+    return rx.cond(
+        row["failing"] != "",
+        c.flex(
+            c.badge(row["failing_count"], "error"),
+            c.link(
+                row["failing"],
+                href=row["scorecard_url"],
+                font_size=FONT_SIZE["100"],
+                title="Open the scorecard",
+            ),
+            gap=2,
+            align="center",
+        ),
+        c.text("All pass", size="100", color="subtle"),
+    )
+
+
 def _my_services() -> rx.Component:
     empty = rx.cond(
         HomeState.signed_in,
@@ -130,6 +148,7 @@ def _my_services() -> rx.Component:
                         width="130px",
                         render=lambda r: c.badge(r["lifecycle"], r["lifecycle_intent"]),
                     ),
+                    c.Column("failing", "Failing checks", render=_failing_checks),
                     c.Column("score", "Score", width="80px", align="right"),
                 ],
                 HomeState.services,
@@ -238,7 +257,7 @@ def _activity_row(item: Any) -> rx.Component:
     )
 
 
-def _recent_activity() -> rx.Component:
+def _recent_changes() -> rx.Component:
     actions = []
     if _has_route("/admin/audit"):
         # Only administrators may open the audit log: nobody else is offered a link to it.
@@ -254,14 +273,16 @@ def _recent_activity() -> rx.Component:
                 HomeState.activity.length() > 0,
                 c.column(rx.foreach(HomeState.activity, _activity_row), gap=0),
                 c.empty_state(
-                    "No activity yet",
-                    "Changes made in PinConsole, by people, tokens and syncs, appear here.",
+                    "No changes yet",
+                    "Actions on your teams' services and workloads, and imports of their "
+                    "catalog entries, appear here.",
                     icon="history",
                     compact=True,
                 ),
             )
         ),
-        title="Recent activity",
+        title="Recent changes",
+        subtitle="To what your teams own",
         icon="history",
         actions=actions,
     )
@@ -283,7 +304,7 @@ def home_page() -> rx.Component:
         _stats(),
         rx.grid(
             _my_services(),
-            c.column(_my_team(), _recent_activity(), gap=6),
+            c.column(_my_team(), _recent_changes(), gap=6),
             columns=rx.breakpoints(initial="1", lg="3"),
             gap=space(6),
             width="100%",

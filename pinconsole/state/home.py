@@ -1,8 +1,8 @@
-"""Home page state: the signed-in user's services, team and the console's recent activity."""
+"""Home page state: the signed-in user's services (with their failing scorecard checks), team
+and the team's recent changes."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -13,10 +13,17 @@ from pinconsole.state.guard import guarded
 
 log = logging.getLogger(__name__)
 
-EMPTY_SUMMARY: dict[str, Any] = {"my_services": [], "my_team": None, "teams": []}
+EMPTY_SUMMARY: dict[str, Any] = {
+    "my_services": [],
+    "my_team": None,
+    "teams": [],
+    "owner_refs": [],
+    "change_targets": [],
+}
+CHANGES_SHOWN = 8
 
 
-def _summary(user_name: str) -> dict[str, Any]:
+def read_summary(user_name: str) -> dict[str, Any]:
     """``home_summary`` from the catalog (empty modules for nobody)."""
     if not user_name:
         return EMPTY_SUMMARY
@@ -25,10 +32,15 @@ def _summary(user_name: str) -> dict[str, Any]:
     return home_summary(user_name) or EMPTY_SUMMARY
 
 
-def _activity(limit: int) -> list[dict[str, Any]]:
-    from pinconsole.access.activity import recent_activity
+def _changes(targets: list[str], more: list[str]) -> list[dict[str, Any]]:
+    """The team's recent changes (``team_activity``)."""
+    from pinconsole.access.activity import team_activity
 
-    return recent_activity(limit)
+    return team_activity([*targets, *more], limit=CHANGES_SHOWN)
+
+
+def _failing(s: dict[str, Any]) -> str:
+    return ", ".join(str(c.get("label") or c.get("id")) for c in s.get("failing_checks") or [])
 
 
 def _service_row(s: dict[str, Any]) -> dict[str, str]:
@@ -48,6 +60,10 @@ def _service_row(s: dict[str, Any]) -> dict[str, str]:
         "owner": str(s.get("owner") or "").split("/")[-1],
         "score": "—" if score is None else f"{round(score)}",
         "description": str(s.get("description") or ""),
+        "failing": _failing(s),
+        "failing_count": str(len(s.get("failing_checks") or [])),
+        # The scorecard is a card of the entity's overview.
+        "scorecard_url": f"{s.get('url') or ''}#entity-scorecard",
     }
 
 
@@ -58,6 +74,10 @@ class HomeState(AppState):
     activity: list[dict[str, str]] = []
     load_errors: list[str] = []
     loaded: bool = False
+    # What "recent changes" shows changes to: what the summary says the teams own, and audit
+    # targets a plugin's home module adds (the compute plugin: the teams' PinApps).
+    _change_targets: list[str] = []
+    _activity_targets: list[str] = []
 
     @rx.var
     def first_name(self) -> str:
@@ -78,15 +98,32 @@ class HomeState(AppState):
             log.exception("home: %s failed", what)
             return None, f"{what} could not be loaded ({type(exc).__name__}: {exc})"[:300]
 
+    async def _add_targets(self, targets: list[str]) -> None:
+        """For a plugin's home module: show the changes to ``targets`` too (its own handler is
+        guarded; this is no event handler, so no browser can call it)."""
+        self._activity_targets = sorted(set(targets))
+        if self.loaded:  # else ``load`` reads them when it runs
+            await self._read_changes()
+
+    async def _read_changes(self) -> str:
+        activity, error = await self._read(
+            "Recent changes", _changes, self._change_targets, self._activity_targets
+        )
+        self.activity = [
+            {k: str(v if v is not None else "") for k, v in item.items()} for item in activity or []
+        ]
+        return error
+
     @guarded
     async def load(self) -> None:
-        (summary, summary_error), (activity, activity_error) = await asyncio.gather(
-            self._read("Your services and team", _summary, principal_of(self).name),
-            self._read("Recent activity", _activity, 6),
+        summary, summary_error = await self._read(
+            "Your services and team", read_summary, principal_of(self).name
         )
-        self.load_errors = [e for e in (summary_error, activity_error) if e]
         summary = summary or EMPTY_SUMMARY
-        activity = activity or []
+        self._change_targets = list(summary.get("change_targets") or [])
+        # After the summary: the team's changes are those of what the summary says it owns.
+        activity_error = await self._read_changes()
+        self.load_errors = [e for e in (summary_error, activity_error) if e]
         self.services = [_service_row(s) for s in summary.get("my_services") or []]
         team = summary.get("my_team") or None
         self.team = (
@@ -105,8 +142,5 @@ class HomeState(AppState):
         self.other_teams = [
             {"title": str(t.get("title") or t.get("name")), "url": str(t.get("url") or "#")}
             for t in (summary.get("teams") or [])[1:]
-        ]
-        self.activity = [
-            {k: str(v if v is not None else "") for k, v in item.items()} for item in activity
         ]
         self.loaded = True

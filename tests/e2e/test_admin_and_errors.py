@@ -155,7 +155,7 @@ def test_a_signed_out_visitor_gets_the_sign_in_page_never_an_empty_one(
     # The prerendered page holds no page body for anyone: only the sign-in check.
     html = httpx.get(f"{console.url}/", timeout=30).text
     assert "Checking your sign-in" in html
-    assert "Recent activity" not in html and "My services" not in html  # home's modules
+    assert "Recent changes" not in html and "My services" not in html  # home's modules
     page.goto("/catalog?kind=api")
     expect(page).to_have_url(
         re.compile(r"/signin/?\?next=%2Fcatalog(%2F)?%3Fkind%3Dapi"), timeout=30_000

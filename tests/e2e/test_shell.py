@@ -35,7 +35,7 @@ def test_home_shows_the_signed_in_user_and_its_modules(signed_in_page: Page, sho
     first = name.split()[0]
     # The greeting's name comes from the backend: the prerendered page says "there".
     expect(page.locator("main h1")).to_contain_text(f", {first}", timeout=30_000)
-    for title in ("My services", "My team", "Recent activity"):
+    for title in ("My services", "My team", "Recent changes", "Workload health"):
         expect(page.get_by_text(title, exact=True).first).to_be_visible()
     expect(page.get_by_placeholder("Search services, APIs, teams, people")).to_be_visible()
     # The modules show skeletons until their data arrived (shot() waits for them to go).

@@ -504,9 +504,9 @@ def test_home_has_its_modules_with_empty_states_and_plugin_modules(
     )
     monkeypatch.setitem(get_registry().plugins, extra.name, extra)
     code = js(home_page())
-    for title in ("My services", "My team", "Recent activity"):
+    for title in ("My services", "My team", "Recent changes", "Failing checks"):
         assert f'"{title}"' in code
-    for empty in ("No services yet", "No team yet", "No activity yet"):
+    for empty in ("No services yet", "No team yet", "No changes yet"):
         assert empty in code
     assert "deploys from a plugin" in code
     assert "loaded_rx_state_" in code  # skeletons until the backend answers
@@ -554,8 +554,8 @@ def test_design_page_shows_every_component_of_the_issue() -> None:
 
 
 def test_home_offers_the_audit_log_link_to_administrators_only() -> None:
-    from pinconsole.pages.home import _recent_activity
+    from pinconsole.pages.home import _recent_changes
 
-    code = js(_recent_activity())
+    code = js(_recent_changes())
     link = code.index("Open the audit log")
     assert "is_admin_rx_state_" in code[:link], "the audit link must sit behind is_admin"
