@@ -19,6 +19,7 @@ from pinconsole.components.primitives import (
     icon,
     link,
     text,
+    visually_hidden,
 )
 from pinconsole.components.search_field import search_field, search_results
 from pinconsole.components.table import Column, pagination, table
@@ -56,4 +57,5 @@ __all__ = [
     "tabs",
     "text",
     "toast",
+    "visually_hidden",
 ]

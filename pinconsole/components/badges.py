@@ -45,6 +45,9 @@ def badge(
         label,
         color_scheme=scheme,
         variant="solid" if solid else "soft",
+        # Radix's soft badge text (step 11) on its tint, and white on a solid red, amber or
+        # grass, miss WCAG AA at 12 px; high contrast uses step 12.
+        high_contrast=True,
         radius="full",
         size="1",
         font_weight="600",

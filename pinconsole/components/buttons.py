@@ -21,7 +21,7 @@ _VARIANT: dict[str, tuple[str, str, bool]] = {
     "gray": ("soft", "gray", True),
     "transparent": ("ghost", "gray", True),
     "dark": ("solid", "gray", True),
-    "blue": ("soft", "blue", False),
+    "blue": ("soft", "blue", True),  # step-12 text: the soft blue's step 11 misses AA
 }
 _SIZE = {"sm": "1", "md": "2", "lg": "3"}
 _ICON_PX = {"sm": 14, "md": 16, "lg": 18}

@@ -192,3 +192,23 @@ def icon(name: str, size: int = 16, color: str | None = None, **props: Any) -> r
     if color is not None:
         props["color"] = color
     return rx.icon(name, size=size, **props)
+
+
+# Out of sight, still read by screen readers (the usual "sr-only" rules).
+_VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "padding": "0",
+    "margin": "-1px",
+    "overflow": "hidden",
+    "clip": "rect(0, 0, 0, 0)",
+    "white_space": "nowrap",
+    "border": "0",
+}
+
+
+def visually_hidden(*children: Any) -> rx.Component:
+    """Text for screen readers only: it completes a control's name from its content, where an
+    ``aria-label`` would hide the visible text from the name (WCAG 2.5.3, label in name)."""
+    return rx.el.span(*children, **_VISUALLY_HIDDEN)

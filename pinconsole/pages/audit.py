@@ -126,7 +126,12 @@ def _filters() -> rx.Component:
         ),
         rx.select.root(
             rx.select.trigger(
-                placeholder="Any outcome", radius="full", variant="soft", color_scheme="gray"
+                placeholder="Any outcome",
+                radius="full",
+                variant="soft",
+                color_scheme="gray",
+                aria_label="Outcome: "
+                + rx.cond(AuditState.outcome == "", "any", AuditState.outcome),
             ),
             rx.select.content(
                 rx.select.item("Any outcome", value="all"),

@@ -105,7 +105,9 @@ def _facet(field: str) -> rx.Component:
                 min_width="120px",
                 max_width="240px",
                 justify="between",
-                aria_label=f"Filter by {label.lower()}",
+                # The visible text is part of the name (what is selected), as WCAG 2.5.3 asks.
+                aria_label=f"Filter by {label.lower()}: "
+                + CatalogState.facet_buttons.get(field, f"Any {label.lower()}"),
             )
         ),
         rx.popover.content(
@@ -248,7 +250,14 @@ def catalog_errors_page() -> rx.Component:
                 width="300px",
             ),
             rx.select.root(
-                rx.select.trigger(placeholder="Location", id="errors-location"),
+                rx.select.trigger(
+                    placeholder="Location",
+                    id="errors-location",
+                    aria_label="Location: "
+                    + rx.cond(
+                        CatalogErrorsState.f_location == "", "any", CatalogErrorsState.f_location
+                    ),
+                ),
                 rx.select.content(
                     rx.select.item("Any location", value="all"),
                     rx.foreach(

@@ -419,6 +419,7 @@ def _table() -> rx.Component:
                 rx.switch(
                     checked=DesignState.show_empty,
                     on_change=DesignState.toggle_empty,
+                    aria_label="Empty",
                     size="1",
                     color_scheme="gray",
                     high_contrast=True,

@@ -21,6 +21,8 @@ from pinconsole.components.search_field import search_field, search_results
 from pinconsole.components.tokens import (
     COLOR,
     CONTENT_MAX_WIDTH,
+    RADIUS,
+    SHADOW,
     SIDEBAR_WIDTH,
     TOPBAR_HEIGHT,
     space,
@@ -238,7 +240,7 @@ def _user_menu() -> rx.Component:
         rx.menu.trigger(
             rx.el.button(
                 c.flex(
-                    c.avatar(name, size="sm", color="red"),
+                    rx.box(c.avatar(name, size="sm", color="red"), aria_hidden="true"),
                     c.text(
                         name,
                         size="200",
@@ -248,6 +250,7 @@ def _user_menu() -> rx.Component:
                         display=rx.breakpoints(initial="none", sm="block"),
                     ),
                     rx.icon("chevron-down", size=16, color=COLOR["text_subtle"]),
+                    c.visually_hidden(", user menu"),  # the name comes from what is shown
                     gap=2,
                 ),
                 background="transparent",
@@ -258,7 +261,6 @@ def _user_menu() -> rx.Component:
                 border_radius="9999px",
                 color=COLOR["text"],
                 _hover={"background": COLOR["surface_subtle"]},
-                aria_label="User menu",
             )
         ),
         rx.menu.content(
@@ -350,6 +352,33 @@ def _body(page: PageSpec) -> rx.Component:
     return rx.cond(AppState.signed_in, body, checking_sign_in())
 
 
+MAIN_ID = "main-content"
+
+
+def _skip_link() -> rx.Component:
+    """The first stop of the Tab key: past the navigation to the page's content, shown only
+    while it has the focus."""
+    return rx.el.a(
+        "Skip to content",
+        href=f"#{MAIN_ID}",
+        class_name="pc-skip-link",
+        position="fixed",
+        top=space(2),
+        left=space(2),
+        z_index="100",
+        padding_x=space(3),
+        padding_y=space(2),
+        border_radius=RADIUS["md"],
+        background=COLOR["surface"],
+        color=COLOR["text"],
+        box_shadow=SHADOW["floating"],
+        transform="translateY(-200%)",
+        _focus={"transform": "none"},
+        # The router would take the fragment for a navigation: move the focus ourselves.
+        on_click=rx.call_script(f"document.getElementById('{MAIN_ID}').focus()").prevent_default,
+    )
+
+
 def shell(page: PageSpec) -> Callable[[], rx.Component]:
     """Wrap ``page.component()`` in the app layout (what ``app.add_page`` receives)."""
 
@@ -361,11 +390,14 @@ def shell(page: PageSpec) -> Callable[[], rx.Component]:
         header = _page_header(page, pages)
         content = [outage_banner(), *([header] if header is not None else []), body]
         return rx.box(
+            _skip_link(),
             _sidebar(active),
             rx.box(
                 _top_bar(active),
                 rx.el.main(
                     c.column(*content, gap=6),
+                    id=MAIN_ID,
+                    tab_index=-1,  # the skip link moves the focus here
                     max_width=CONTENT_MAX_WIDTH,
                     margin_x="auto",
                     padding_x=rx.breakpoints(initial=space(4), md=space(8)),

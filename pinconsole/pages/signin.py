@@ -16,6 +16,7 @@ from pinconsole.components import (
     pagination,
     search_field,
     text,
+    visually_hidden,
 )
 from pinconsole.components.tokens import COLOR, RADIUS, space
 from pinconsole.state.signin import SignInState
@@ -23,8 +24,11 @@ from pinconsole.state.signin import SignInState
 
 def _person(person: rx.Var) -> rx.Component:
     return rx.el.button(
+        visually_hidden("Sign in as "),
         flex(
-            avatar(person["display_name"], src=person["picture"], size="md"),
+            rx.box(
+                avatar(person["display_name"], src=person["picture"], size="md"), aria_hidden="true"
+            ),
             column(
                 text(person["display_name"], weight="semibold", truncate=True),
                 text(
@@ -52,7 +56,6 @@ def _person(person: rx.Var) -> rx.Component:
         background=COLOR["surface"],
         cursor="pointer",
         _hover={"background": COLOR["surface_subtle"]},
-        aria_label="Sign in as " + person["display_name"].to(str),
     )
 
 

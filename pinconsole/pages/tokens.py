@@ -41,12 +41,13 @@ def _create_form() -> rx.Component:
                 aria_label="What the token is for",
                 width="320px",
             ),
-            rx.select(
-                EXPIRY_CHOICES,
+            rx.select.root(
+                rx.select.trigger(
+                    id="token-expiry", aria_label="Expires after " + S.expiry_days + " days"
+                ),
+                rx.select.content(*[rx.select.item(d, value=d) for d in EXPIRY_CHOICES]),
                 value=S.expiry_days,
                 on_change=S.set_expiry_days,
-                id="token-expiry",
-                aria_label="Expires after (days)",
             ),
             c.text("days", color="subtle"),
             c.button("Create token", S.create, color="red", id="token-create"),

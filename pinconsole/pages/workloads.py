@@ -80,7 +80,14 @@ def _select(
     items: rx.Var, value: rx.Var, on_change: object, placeholder: str, id_: str
 ) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder=placeholder, id=id_),
+        rx.select.trigger(
+            placeholder=placeholder,
+            id=id_,
+            # Radix renders the chosen item's text only once the list opened: name it here.
+            aria_label=placeholder
+            + ": "
+            + rx.cond(value == "", f"all {placeholder.lower()}s", value),
+        ),
         rx.select.content(
             rx.select.item(f"All {placeholder.lower()}s", value="all"),
             rx.foreach(items, lambda item: rx.select.item(item, value=item)),
