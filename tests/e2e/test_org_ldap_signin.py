@@ -151,6 +151,10 @@ def test_directory_password_sign_in(ldap_console: str, browser: Any) -> None:
     _try(page, "bob@example.org", "pw-bob")
     page.get_by_role("button", name="User menu").wait_for()
     assert "Bob Brown" in page.get_by_role("button", name="User menu").inner_text()
+    # Signing in goes back to the page that sent him there, which is not his to see.
+    page.get_by_text("Administrators only").first.wait_for()
+    assert page.url.rstrip("/").endswith("/admin/org")
+    page.goto(f"{ldap_console}/")
     page.get_by_text("Build farm").wait_for()
     page.get_by_text("Checkout service").wait_for()
     assert page.get_by_role("link", name="Open team page").get_attribute("href") == (
