@@ -3,10 +3,10 @@ views, Backstage serialisation and scorecards, over a catalog imported by the wr
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from fixtures.catalog_data import import_scored_catalog
 from sqlalchemy import update
 
 from pinconsole import cache
@@ -25,18 +25,10 @@ from pinconsole.errors import Invalid, NotFound
 from pinconsole.models import Entity
 from pinconsole.settings import get_settings
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalog_query"
-
 
 @pytest.fixture
 def catalog(db: str, tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(FIXTURE, target)
-    summary = import_locations([str(target)])
-    assert summary.errors == [], [str(e) for e in summary.errors]
-    with session_scope() as s:
-        compute_scores(s)
-    return target
+    return import_scored_catalog(tmp_path)
 
 
 def names(page: q.EntityPage) -> list[str]:

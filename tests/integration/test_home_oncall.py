@@ -3,32 +3,23 @@ recent changes (never sign-ins, denials or other teams' events), on SQLite and P
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from fixtures.catalog_data import import_scored_catalog
 from sqlalchemy import select
 
 import pinconsole.catalog.query as q
 from pinconsole.access.activity import team_activity
 from pinconsole.access.audit import record
-from pinconsole.catalog.ingest import import_locations
-from pinconsole.catalog.scorecards import compute_scores, evaluate_entity
+from pinconsole.catalog.scorecards import evaluate_entity
 from pinconsole.db import session_scope
 from pinconsole.models import Entity
-
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalog_query"
 
 
 @pytest.fixture
 def catalog(db: str, tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(FIXTURE, target)
-    summary = import_locations([str(target)])
-    assert summary.errors == [], [str(e) for e in summary.errors]
-    with session_scope() as s:
-        compute_scores(s)
-    return target
+    return import_scored_catalog(tmp_path)
 
 
 def test_my_services_name_their_failing_checks(catalog: Path) -> None:
