@@ -84,7 +84,7 @@ def test_audit_filters_live_in_the_url_link_their_pages_and_export(
         assert admin in text and "auth.sign" in text, text
     # The actor is a link to their user page; the sign-in's target (the user) too.
     actor = rows.first.get_by_role("link", name=admin, exact=True)
-    expect(actor).to_have_attribute("href", f"/users/{admin}")
+    expect(actor).to_have_attribute("href", f"/catalog/user/default/{admin}")
     expect(page.get_by_text("CSV of the matching events (at most 10,000)")).to_be_visible()
     shot(page, "audit-filtered")
 
@@ -119,7 +119,9 @@ def test_audit_filters_live_in_the_url_link_their_pages_and_export(
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     first.get_by_role("link", name=admin, exact=True).click()
-    expect(page).to_have_url(re.compile(rf"/users/{re.escape(admin)}/?$"), timeout=30_000)
+    expect(page).to_have_url(
+        re.compile(rf"/catalog/user/default/{re.escape(admin)}/?$"), timeout=30_000
+    )
     assert page.get_by_role("dialog").count() == 0
 
     # A URL's filters are checked: a day that does not exist and an unknown outcome are dropped.

@@ -123,7 +123,7 @@ def test_directory_password_sign_in(ldap_console: str, browser: Any) -> None:
     assert "Alice Adams" in page.get_by_role("button", name="User menu").inner_text()
 
     # Home follows her directory groups: her team and the services it owns, not platform's.
-    page.get_by_text("Checkout service").wait_for()
+    page.get_by_text("Checkout service").first.wait_for()
     assert page.get_by_text("Build farm").count() == 0
     # Her team is the group that owns her services, not admins or ops (which own nothing).
     team_link = page.get_by_role("link", name="Open team page")
@@ -155,8 +155,8 @@ def test_directory_password_sign_in(ldap_console: str, browser: Any) -> None:
     page.get_by_text("Administrators only").first.wait_for()
     assert page.url.rstrip("/").endswith("/admin/org")
     page.goto(f"{ldap_console}/")
-    page.get_by_text("Build farm").wait_for()
-    page.get_by_text("Checkout service").wait_for()
+    page.get_by_text("Build farm").first.wait_for()  # in My services and Workload health
+    page.get_by_text("Checkout service").first.wait_for()
     assert page.get_by_role("link", name="Open team page").get_attribute("href") == (
         "/teams/platform"
     )

@@ -207,9 +207,9 @@ def test_the_audit_page_links_actors_and_targets_that_have_pages(org: str) -> No
     page = read_audit_page(day, limit=10)
     assert page.total == 6
     assert page.links == {
-        "actor:ada": "/users/ada",
-        "actor:Grace": "/users/grace",
+        "actor:ada": "/catalog/user/default/ada",
+        "actor:Grace": "/catalog/user/default/grace",
         "target:pinapp:sandbox/team-a/web": "/workloads/sandbox/team-a/web",
         "target:component:default/payments-api": "/catalog/component/default/payments-api",
-        "target:user:grace": "/users/grace",
+        "target:user:grace": "/catalog/user/default/grace",
     }
