@@ -184,11 +184,6 @@ def table(
     paging mixin (``state/paging.py``), which gives all five (a ``page_label`` given wins).
     Paging controls appear when a page handler is given (or ``paginated=True``).
     """
-    if paged is not None:
-        on_prev, on_next = paged.prev_page, paged.next_page
-        has_prev, has_next = paged.has_prev, paged.has_next
-        page_label = paged.page_label if page_label is None else page_label
-        paginated = True if paginated is None else paginated
 
     def render_row(row: Any) -> rx.Component:
         extra: dict[str, Any] = {}
@@ -213,9 +208,11 @@ def table(
     if isinstance(loading, rx.Var):
         body = rx.box(body, opacity=rx.cond(loading, "0.5", "1"), transition="opacity 120ms")
     parts: list[Any] = [rx.box(body, overflow_x="auto", width="100%")]
-    if paginated or (paginated is None and (on_prev is not None or on_next is not None)):
+    handlers = paged is not None or on_prev is not None or on_next is not None
+    if paginated or (paginated is None and handlers):
         parts.append(
             pagination(
+                paged=paged,
                 on_prev=on_prev,
                 on_next=on_next,
                 has_prev=has_prev,
