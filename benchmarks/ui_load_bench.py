@@ -10,8 +10,8 @@ navigation (``update_vars_internal`` then ``on_load_internal``). A session:
 
 1. opens the sign-in page, searches the demo users, signs in as a member of the team owning
    its PinApp, follows the redirect home;
-2. opens the catalog, ticks kind=component and lifecycle=production, clears the filters, pages
-   forward twice and back once;
+2. opens the catalog (on components), ticks kind=api and lifecycle=production, clears the
+   filters, pages forward twice and back once;
 3. opens the service of its PinApp and its Workloads tab;
 4. opens the PinApp (live charts: the backend pushes updates every few seconds) for
    ``--pinapp-seconds``, types a replica count and scales once (a Conflict, when another
@@ -491,7 +491,7 @@ async def session(base: str, proto: Protocol, plan: Plan, pace: Pace, rec: Recor
         await think()
         await tab.navigate("/catalog", "page /catalog", "CatalogState")
         for step, handler, payload in (
-            ("filter kind", "toggle_facet", {"field": "kind", "value": "component"}),
+            ("filter kind", "toggle_facet", {"field": "kind", "value": "api"}),
             ("filter lifecycle", "toggle_facet", {"field": "lifecycle", "value": "production"}),
             ("clear filters", "clear_filters", {}),
             ("next page", "next_page", {}),

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = (
     "tests/e2e/test_shell.py",
     "tests/e2e/test_catalog_pages.py",
+    "tests/e2e/test_catalog_filters.py",
     "tests/e2e/test_workloads.py",
 )
 # docs/screenshots/<key>.png <- screenshots/<value>.png
@@ -29,6 +30,8 @@ SHOWN = {
     "design-light": "design-light",
     "design-dark": "design-dark",
     "catalog-list": "catalog-list",
+    "catalog-filtered": "catalog-filtered",
+    "catalog-no-match": "catalog-no-match",
     "catalog-service": "catalog-service",
     "catalog-api": "catalog-api",
     "catalog-team": "catalog-team",

@@ -1,5 +1,7 @@
-"""``/catalog``: every entity, filtered server-side (facets with counts, text), sorted and paged
-by keyset; ``/catalog/errors``: what the last imports could not read."""
+"""``/catalog``: every entity, filtered server-side (facets with counts, text, "Owned by me"),
+sorted and paged by keyset; ``/catalog/errors``: what the last imports could not read.
+
+Empty values render nothing: a blank cell reads as "none", a dash or a grey pill as a value."""
 
 from __future__ import annotations
 
@@ -48,19 +50,19 @@ def _name(row: rx.Var) -> rx.Component:
 
 
 def _owner(row: rx.Var) -> rx.Component:
-    return rx.cond(
-        row["owner_url"] != "",
-        link(row["owner"], href=row["owner_url"]),
-        text("—", color="subtle"),
-    )
+    return rx.cond(row["owner_url"] != "", link(row["owner"], href=row["owner_url"]))
 
 
 def _system(row: rx.Var) -> rx.Component:
-    return rx.cond(
-        row["system_url"] != "",
-        link(row["system"], href=row["system_url"]),
-        text("—", color="subtle"),
-    )
+    return rx.cond(row["system_url"] != "", link(row["system"], href=row["system_url"]))
+
+
+def _lifecycle(row: rx.Var) -> rx.Component:
+    return rx.cond(row["lifecycle"] != "", badge(row["lifecycle"], row["lifecycle_intent"]))
+
+
+def _score(row: rx.Var) -> rx.Component:
+    return rx.cond(row["score"] != "", badge(row["score"], row["score_intent"]))
 
 
 COLUMNS = [
@@ -68,21 +70,9 @@ COLUMNS = [
     Column("kind", "Kind", sortable=True, render=lambda r: badge(r["kind"], "neutral")),
     Column("type", "Type", sortable=True),
     Column("owner", "Owner", sortable=True, render=_owner),
-    Column(
-        "lifecycle",
-        "Lifecycle",
-        sortable=True,
-        render=lambda r: badge(r["lifecycle"], r["lifecycle_intent"]),
-    ),
+    Column("lifecycle", "Lifecycle", sortable=True, render=_lifecycle),
     Column("system", "System", sortable=True, render=_system),
-    Column(
-        "score",
-        "Score",
-        sortable=True,
-        align="right",
-        width="90px",
-        render=lambda r: badge(r["score"], r["score_intent"]),
-    ),
+    Column("score", "Score", sortable=True, align="right", width="90px", render=_score),
 ]
 
 
@@ -156,8 +146,23 @@ def _facet(field: str) -> rx.Component:
     )
 
 
+def _owned_switch() -> rx.Component:
+    """Backstage's "Owned / All": what the user and their groups own, or everything. A radio
+    group of real buttons (Tab reaches it, the arrows move, Space or Enter picks)."""
+    return rx.segmented_control.root(
+        rx.segmented_control.item("Owned by me", value="owned", id="catalog-owned-me"),
+        rx.segmented_control.item("All", value="all", id="catalog-owned-all"),
+        value=rx.cond(CatalogState.f_owned, "owned", "all"),
+        on_change=CatalogState.set_owned,
+        size="2",
+        id="catalog-owned",
+        aria_label="Whose entities",
+    )
+
+
 def _filters() -> rx.Component:
     return flex(
+        _owned_switch(),
         search_field(
             CatalogState.f_text,
             CatalogState.set_text.debounce(300),  # type: ignore[attr-defined]
@@ -169,10 +174,53 @@ def _filters() -> rx.Component:
         *[_facet(f) for f in FACET_LABELS],
         rx.cond(
             CatalogState.filtered,
-            button("Clear", CatalogState.clear_filters, color="transparent", size="sm"),
+            button(
+                "Clear",
+                CatalogState.clear_filters,
+                color="transparent",
+                size="sm",
+                icon_start="x",
+                id="catalog-clear",
+                aria_label="Clear filters: back to all components",
+            ),
         ),
         gap=2,
         wrap=True,
+        align="center",
+    )
+
+
+def _empty() -> rx.Component:
+    """No rows: "The catalog is empty" only when it is; otherwise what matched nothing, and the
+    way back (the opening view, or every kind when that view is what matched nothing)."""
+    return rx.cond(
+        CatalogState.catalog_empty,
+        empty_state(
+            "The catalog is empty",
+            "Register a catalog-info.yaml location to see entities here.",
+            icon="library",
+            compact=True,
+        ),
+        empty_state(
+            CatalogState.no_match,
+            rx.cond(
+                CatalogState.filtered,
+                "Clear the filters to start again from all components.",
+                "The catalog has entities of other kinds.",
+            ),
+            icon="search-x",
+            compact=True,
+            action=rx.cond(
+                CatalogState.filtered,
+                button("Clear filters", CatalogState.clear_filters, id="catalog-empty-clear"),
+                button(
+                    "Show every kind",
+                    CatalogState.set_facet("kind", "all"),
+                    id="catalog-empty-any-kind",
+                ),
+            ),
+            id="catalog-no-match",
+        ),
     )
 
 
@@ -199,16 +247,7 @@ def catalog_page() -> rx.Component:
                 on_sort=CatalogState.sort_by,
                 paged=CatalogState,
                 loading=CatalogState.loading,
-                empty=empty_state(
-                    rx.cond(CatalogState.filtered, "No matching entities", "The catalog is empty"),
-                    rx.cond(
-                        CatalogState.filtered,
-                        "Loosen the filters to see more.",
-                        "Register a catalog-info.yaml location to see entities here.",
-                    ),
-                    icon="library",
-                    compact=True,
-                ),
+                empty=_empty(),
                 id="catalog-table",
             ),
             skeleton_rows(8),

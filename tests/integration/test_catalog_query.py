@@ -10,6 +10,7 @@ from fixtures.catalog_data import import_scored_catalog
 from sqlalchemy import update
 
 from pinconsole import cache
+from pinconsole.access.principal import resolve_principal
 from pinconsole.catalog import query as q
 from pinconsole.catalog.ingest import import_locations
 from pinconsole.catalog.query.facets import facet_counts_sql
@@ -288,6 +289,68 @@ def test_home_services_follow_nested_groups(catalog: Path, tmp_path: Path) -> No
     home = q.home_summary("alice")  # alice is in team-a, a child of org
     assert [s["name"] for s in home["my_services"]] == ["ledger", "org-portal", "pay-svc"]
     assert home["my_team"]["name"] == "team-a"
+
+
+def _owned_by(name: str, **filters: str) -> q.EntityFilter:
+    """The catalog page's "Owned by me" for ``name``: their ref and their groups (ancestors
+    included), as the signed-in principal carries them."""
+    principal = resolve_principal(name)
+    return q.EntityFilter.build(**filters).owned_by_any((principal.ref, *principal.groups))  # type: ignore[arg-type]
+
+
+def test_owned_by_me_is_the_users_and_their_groups(catalog: Path, tmp_path: Path) -> None:
+    """What alice owns herself, through team-a, and through org (team-a's parent); AND-ed with
+    the owner facet; and never what another user's switch finds."""
+    mine = tmp_path / "alice-owned" / "catalog-info.yaml"
+    mine.parent.mkdir()
+    mine.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: alice-tool\n"
+        "spec:\n  type: library\n  lifecycle: experimental\n  owner: user:alice\n"
+    )
+    assert not import_locations([str(mine)]).errors
+
+    def names_of(flt: q.EntityFilter) -> list[str]:
+        with session_scope() as s:
+            return names(q.list_entities(s, flt, limit=500))
+
+    alice = _owned_by("alice")
+    assert names_of(alice) == [
+        "alice-tool",
+        "commerce",
+        "ledger",
+        "pay-svc",
+        "payments",
+        "payments-api",
+        "payments-db",
+    ]
+    assert names_of(_owned_by("alice", kind="component")) == ["alice-tool", "ledger", "pay-svc"]
+    assert names_of(_owned_by("alice", owner="org")) == ["commerce"]
+    assert names_of(_owned_by("alice", owner="team-b")) == []  # AND with the owner facet
+    assert names_of(_owned_by("carol")) == ["broken-api", "checkout-web", "commerce"]
+    assert names_of(_owned_by("stranger")) == []  # a service account owns nothing here
+
+    # One sorted stored form: the same owners make the same (cache) key, others another.
+    principal = resolve_principal("alice")
+    again = q.EntityFilter().owned_by_any(
+        ["Group:Org", *reversed(sorted(principal.groups)), "User:alice"]
+    )
+    assert again.owned_by == ("group:default/org", "group:default/team-a", "user:default/alice")
+    assert again == alice and hash(again) == hash(alice)
+    assert alice != _owned_by("bob") and not alice.is_empty()
+    assert "owned_by" not in alice.as_params()  # per user: no URL carries the refs
+    with pytest.raises(Invalid):
+        q.EntityFilter().owned_by_any(["", " "])
+
+    with session_scope() as s:
+        facets = q.facet_counts(s, alice, ["owner", "kind"])
+        assert facets == facet_counts_sql(s, alice, ["owner", "kind"])  # bitmap index = SQL
+        assert q.count_entities(s, alice) == 7
+        assert q.count_entities(s) == q.list_entities(s, None, limit=1).total
+    assert facets["owner"] == [
+        {"value": "group:default/team-a", "count": 5},
+        {"value": "group:default/org", "count": 1},
+        {"value": "user:default/alice", "count": 1},
+    ]
 
 
 def test_scorecards(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:

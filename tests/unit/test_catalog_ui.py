@@ -192,3 +192,44 @@ def test_facet_button_labels() -> None:
     )
     assert facet_button_label("tag", ["python", "payments", "fintech", "web"]) == "4 tags"
     assert _values(" production,,deprecated ,production") == ["production", "deprecated"]
+
+
+def test_the_no_match_title_names_every_filter() -> None:
+    from pinconsole.state.catalog import match_phrase
+
+    filters = {"kind": "component", "lifecycle": "experimental", "owner": "group:default/team-a"}
+    assert match_phrase(filters, "zzz", False) == (
+        'kind component, owner team-a, lifecycle experimental and "zzz"'
+    )
+    assert match_phrase({"kind": "api,component"}, "", True) == (
+        "kind api or component and owned by you"
+    )
+    assert match_phrase({"kind": ""}, "", False) == ""
+
+
+def test_catalog_urls_keep_a_blank_kind_and_say_the_default_view() -> None:
+    import reflex as rx
+
+    from pinconsole.state.catalog import CatalogState, _url_params
+
+    assert _url_params("kind=&owner=team-a&tag=a&tag=b") == {
+        "kind": "",
+        "owner": "team-a",
+        "tag": "a,b",
+    }
+    assert len(_url_params("text=" + "x" * 5000)["text"]) == 500  # untrusted: cut
+
+    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+    s = root.get_substate(CatalogState.get_full_name().split(".")[1:])
+    assert (s.f_kind, s.filtered, s._query_string()) == ("component", False, "kind=component")
+    s.f_kind = ""  # any kind: no default, so the URL says it
+    assert (s.filtered, s._query_string()) == (True, "kind=")
+    s.f_kind, s.f_lifecycle, s.f_text, s.f_owned = "component", "experimental", "zzz", True
+    s.sort, s.sort_desc = "score", True
+    assert (
+        s._query_string() == "kind=component&lifecycle=experimental&text=zzz&owned=me&sort=-score"
+    )
+    assert (
+        s.no_match
+        == 'No entities match kind component, lifecycle experimental, owned by you and "zzz"'
+    )

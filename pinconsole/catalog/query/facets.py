@@ -32,6 +32,8 @@ _FACET_COLUMNS: dict[str, Any] = {
 
 
 _INDEX_FIELDS: dict[str, Any] = {**_FACET_COLUMNS, "status": Entity.status}
+# Filters over another field's column: "owned by me" narrows the owners (AND-ed with ``owner``).
+_INDEX_OF: dict[str, str] = {"owned_by": "owner"}
 _REBUILD_GAP = 2.0  # seconds: while the catalog changes faster than this, count in SQL
 
 
@@ -122,7 +124,7 @@ def facet_counts(
     if index is None:
         return facet_counts_sql(session, flt, names)
     wanted = flt.stored_values()
-    masks = {f: index.mask(f, v) for f, v in wanted.items() if v}
+    masks = {f: index.mask(_INDEX_OF.get(f, f), v) for f, v in wanted.items() if v}
     base = index.everything
     if flt.text:
         matching = select(Entity.uid).where(*text_conditions(flt.text))

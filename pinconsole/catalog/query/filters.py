@@ -33,6 +33,8 @@ class EntityFilter:
     ``owner`` and ``system`` take refs in any Backstage spelling (``team-a``,
     ``group:team-a``, ``group:default/team-a``); they are compared in the stored lowercase form.
     ``text`` matches every word against name, title, description and tags.
+    ``owned_by`` is Backstage's "Owned" switch: the refs of a user and of their groups (see
+    ``owned_by``), AND-ed with ``owner``; it is per user, so no URL carries it (``as_params``).
     """
 
     kind: tuple[str, ...] = ()
@@ -43,6 +45,7 @@ class EntityFilter:
     tag: tuple[str, ...] = ()
     system: tuple[str, ...] = ()
     status: tuple[str, ...] = ()
+    owned_by: tuple[str, ...] = ()
     text: str = ""
 
     @classmethod
@@ -58,8 +61,17 @@ class EntityFilter:
         """This filter minus one field (facet counts ignore their own field)."""
         return EntityFilter(**{**self.__dict__, name: ()})
 
+    def owned_by_any(self, refs: Iterable[str]) -> EntityFilter:
+        """This filter narrowed to what ``refs`` own (a user's ref and their groups' refs,
+        ancestors included), in one sorted stored form: equal sets make equal filters, so a
+        read cache keyed by the filter serves the same owners the same answer, and only them."""
+        owners = tuple(sorted({_norm_ref("owner", r) for r in refs if r and r.strip()}))
+        if not owners:
+            raise Invalid("owned by whom: no user or group ref given", where="owned")
+        return EntityFilter(**{**self.__dict__, "owned_by": owners})
+
     def is_empty(self) -> bool:
-        return not any(getattr(self, f) for f in (*FACET_FIELDS, "status", "text"))
+        return not any(getattr(self, f) for f in (*FACET_FIELDS, "status", "owned_by", "text"))
 
     def as_params(self) -> dict[str, str]:
         """URL query parameters for this filter (comma-joined), for shareable views."""
@@ -79,6 +91,7 @@ class EntityFilter:
             "system": tuple(_norm_ref("system", v) for v in self.system),
             "status": self.status,
             "tag": self.tag,
+            "owned_by": self.owned_by,  # stored form already (``owned_by_any``)
         }
 
 
@@ -119,6 +132,7 @@ def conditions(flt: EntityFilter) -> list[ColumnElement[bool]]:
     one_of(Entity.namespace, stored["namespace"])
     one_of(Entity.system_ref, stored["system"])
     one_of(Entity.status, stored["status"])
+    one_of(Entity.owner_ref, stored["owned_by"])
     if flt.tag:
         tagged = select(EntityTag.entity_uid).where(
             EntityTag.tag.in_(flt.tag)  # type: ignore[attr-defined]

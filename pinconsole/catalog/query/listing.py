@@ -189,6 +189,12 @@ async def list_entities_json_async(
     return [str(row[0]) for row in page], total, next_cursor
 
 
+def count_entities(session: Session, flt: EntityFilter | None = None) -> int:
+    """How many entities match ``flt`` (the whole catalog without one)."""
+    stmt = select(func.count()).select_from(Entity).where(*conditions(flt or EntityFilter()))
+    return int(session.exec(stmt).one()[0])  # type: ignore[call-overload]
+
+
 def list_entities(
     session: Session,
     flt: EntityFilter | None = None,
