@@ -214,6 +214,6 @@ def sign_in(page: Any, person: str | None = None, *, base: str = "") -> str:
     people.first.click()
     menu = page.get_by_role("button", name="User menu")
     menu.wait_for(timeout=60_000)
-    # The button holds the avatar's initials, the name and, for screen readers, ", user menu".
-    lines = [line.strip() for line in menu.inner_text().splitlines() if line.strip()]
-    return [line for line in lines if line != ", user menu"][-1]
+    # The button holds the avatar's initials, the name (its text element, hidden on a phone's
+    # width but still there) and, for screen readers, ", user menu".
+    return str(menu.locator("p").first.text_content() or "").strip()
