@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from pinconsole.access.audit import EXPORT_MAX_ROWS, FILTER_MAX_CHARS, AuditFilter, export_audit
 from pinconsole.access.policy import Resource, authorize
 from pinconsole.access.principal import Principal, resolve_principal
+from pinconsole.access.session_cookie import SESSION_COOKIE
 from pinconsole.access.sessions import read_session_async, revoke_sessions, still_present
 from pinconsole.access.tokens import TokenInfo, list_tokens, revoke_token
 from pinconsole.api.deps import ANONYMOUS, admin_principal, audit_refusal, current_principal
@@ -33,8 +34,6 @@ from pinconsole.settings import get_settings
 
 router = APIRouter(tags=["access"])
 export_router = APIRouter(tags=["access"])
-
-SESSION_COOKIE = "pinconsole_session"  # the cookie the sign-in page sets (state/base.py)
 
 
 class SessionsRevoked(BaseModel):

@@ -47,8 +47,9 @@ def _api_routers() -> list[Any]:
 
 def _public_api_routers() -> list[Any]:
     from pinconsole.access.api import export_router
+    from pinconsole.access.session_api import session_router
 
-    return [export_router]
+    return [export_router, session_router]
 
 
 def plugin() -> Plugin:

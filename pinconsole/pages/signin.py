@@ -190,6 +190,7 @@ def signin_page() -> rx.Component:
                 ),
                 gap=1,
             ),
+            rx.cond(SignInState.notice != "", callout(SignInState.notice, "warning")),
             body,
             gap=6,
             width="100%",

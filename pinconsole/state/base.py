@@ -28,12 +28,13 @@ import reflex as rx
 from pinconsole.access.audit import record_refusal
 from pinconsole.access.principal import Principal, resolve_principal
 from pinconsole.access.proxies import client_address, proxy_user
-from pinconsole.access.sessions import (
-    PRESENCE_RECHECK_SECONDS,
-    read_session_async,
-    sign_session,
-    still_present,
+from pinconsole.access.session_cookie import (
+    SIGNIN_ROUTE,
+    cookie_value,
+    end_script,
+    establish_script,
 )
+from pinconsole.access.sessions import PRESENCE_RECHECK_SECONDS, read_session_async, still_present
 from pinconsole.components.callout import toast
 from pinconsole.errors import DomainError, Forbidden, Invalid, Unauthenticated
 from pinconsole.settings import get_settings
@@ -42,21 +43,10 @@ from pinconsole.state.guard import Outage, run_blocking, shielded
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SESSION_COOKIE = "pinconsole_session"
-SIGNIN_ROUTE = "/signin"
 # Groups and admin rights are re-read this often, so directory changes reach open sessions.
 REFRESH_SECONDS = 60.0
 # A page's guard and its loaders each refuse a signed-out browser: one redirect is enough.
 SIGNIN_REPEAT_SECONDS = 5.0
-
-
-def safe_next(target: str | None) -> str:
-    """A local path to return to after sign-in (never another site: no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    if target.startswith(SIGNIN_ROUTE):
-        return "/"
-    return target
 
 
 class AdminOnly(Forbidden):
@@ -88,9 +78,6 @@ class AppState(rx.State):
     outage: str = ""  # the layout's banner: the database or Redis was unavailable just now
     admin_group: str = ""  # whose members administer the console (told to non-admins)
     admin_group_url: str = ""
-    session_cookie: str = rx.Cookie(
-        "", name=SESSION_COOKIE, path="/", max_age=168 * 3600, same_site="lax"
-    )
 
     _resolved_at: float = 0.0  # wall clock: with Redis, the next event may hit another worker
     _present_at: float = 0.0  # when the directory last said the user exists
@@ -129,11 +116,17 @@ class AppState(rx.State):
         self._resolved_at = 0.0
         self._present_at = 0.0
 
-    def _start_session(self, principal: Principal) -> None:
-        """Sign ``principal`` in for this browser (cookie modes)."""
+    def _start_session(self, principal: Principal, next_path: str) -> rx.event.EventSpec:
+        """Sign ``principal`` in for this browser (cookie modes): the page posts the ticket
+        this returns, and the answer sets the cookie and goes on to ``next_path``."""
         self._apply(principal)
         self._present_at = time.time()  # the sign-in itself asked the directory
-        self.session_cookie = sign_session(principal.name)
+        return rx.call_script(establish_script(principal.name, next_path))
+
+    def _session_value(self) -> str:
+        """The session cookie this tab's websocket brought in its handshake (HttpOnly: the
+        page's scripts never see it; access/session_cookie.py)."""
+        return cookie_value(self.router.headers.cookie)
 
     def _header_user(self) -> str:
         """The user header, believed only on a websocket from a trusted proxy (and if short)."""
@@ -170,7 +163,7 @@ class AppState(rx.State):
             self.auth_error = "Demo sign-in is allowed only on the embedded database."
             return None
         max_age = settings.session_max_age_hours * 3600
-        return await read_session_async(self.session_cookie, max_age=max_age)  # not revoked
+        return await read_session_async(self._session_value(), max_age=max_age)  # not revoked
 
     async def _check(self) -> bool:
         """Make the state's identity current; False when nobody is signed in."""
@@ -185,7 +178,6 @@ class AppState(rx.State):
         if not await self._still_present(principal):
             # Gone from the catalog (demo: reseeded) or the directory (ldap): sign in again.
             self._clear()
-            self.session_cookie = ""
             return False
         self._apply(principal)
         return True
@@ -314,16 +306,14 @@ class AppState(rx.State):
         """Forget this browser's sign-in (header mode: hand over to the proxy's sign-out)."""
         settings = get_settings()
         self._clear()
-        self.session_cookie = ""
         if settings.auth_mode == "header":
             if settings.signout_url:
                 return rx.redirect(settings.signout_url, is_external=True)
             return rx.toast.info(
                 "Your proxy signs you in; close the browser to sign out.", position="bottom-right"
             )
-        # Emptying the cookie var is enough (an empty value signs nobody in); rx.remove_cookie
-        # would re-run the current page's on_load and race this redirect.
-        return rx.redirect(SIGNIN_ROUTE)
+        # The cookie is HttpOnly: only the server's answer to a form post can expire it.
+        return rx.call_script(end_script())
 
 
 def principal_of(state: AppState) -> Principal:

@@ -10,9 +10,10 @@ from pinconsole.access.audit import record
 from pinconsole.access.authenticators import authenticate, get_authenticator
 from pinconsole.access.directory import list_people
 from pinconsole.access.principal import resolve_principal
+from pinconsole.access.session_cookie import safe_next
 from pinconsole.errors import DomainError
 from pinconsole.settings import get_settings
-from pinconsole.state.base import AppState, safe_next
+from pinconsole.state.base import AppState
 from pinconsole.state.guard import run_blocking
 from pinconsole.state.paging import Paging
 
@@ -49,6 +50,7 @@ class SignInState(Paging, AppState):
     username: str = ""
     password_error: str = ""
     busy: bool = False
+    notice: str = ""  # why the browser is back here (a sign-in that came too late)
 
     def _next_path(self) -> str:
         return safe_next(self.router.url.query_parameters.get("next"))
@@ -70,6 +72,10 @@ class SignInState(Paging, AppState):
         self.header_name = settings.auth_header
         self.has_password = get_authenticator(settings.auth_mode) is not None
         self.password_error = ""
+        expired = self.router.url.query_parameters.get("expired") == "1"
+        self.notice = (
+            "That sign-in took too long to complete; please sign in again." if expired else ""
+        )
         if await self._check():
             return rx.redirect(self._next_path(), replace=True)
         if self.mode == "demo" and settings.is_embedded:
@@ -93,8 +99,7 @@ class SignInState(Paging, AppState):
         if principal.is_service_account:
             return rx.toast.error(f"{name} is not in the directory.", position="bottom-right")
         await run_blocking(_record_sign_in, principal.name, "demo", self._client())
-        self._start_session(principal)
-        return rx.redirect(self._next_path(), replace=True)
+        return self._start_session(principal, self._next_path())
 
     @rx.event
     async def submit_password(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -117,5 +122,4 @@ class SignInState(Paging, AppState):
             return
         await run_blocking(_record_sign_in, principal.name, settings.auth_mode, client)
         self.busy = False
-        self._start_session(principal)
-        yield rx.redirect(self._next_path(), replace=True)
+        yield self._start_session(principal, self._next_path())

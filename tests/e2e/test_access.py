@@ -60,6 +60,10 @@ def test_guard_signin_audit_and_sign_out(console: Any, page: Page, shot: Any) ->
     shot(page, "signin")
     _choose(page, admin)
     expect(page).to_have_url(re.compile(r"/admin/audit/?$"), timeout=30_000)
+    # The server set the session cookie HttpOnly: the page's scripts cannot read it.
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "pinconsole_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert "pinconsole_session" not in page.evaluate("document.cookie")
     rail = page.get_by_role("navigation", name="Main")
     expect(rail.get_by_role("link", name="Audit log")).to_be_visible(timeout=30_000)
     # The row only the backend knows: this very sign-in.
@@ -76,6 +80,7 @@ def test_guard_signin_audit_and_sign_out(console: Any, page: Page, shot: Any) ->
     page.get_by_role("button", name="User menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/signin/?$"), timeout=30_000)
+    assert not [c for c in page.context.cookies() if c["name"] == "pinconsole_session"]
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin/?\?next=%2F"), timeout=30_000)
 

@@ -10,8 +10,8 @@ import sys
 import time
 
 import pytest
-import reflex as rx
 from fastapi.testclient import TestClient
+from fixtures.browser_state import tab_with_cookie
 from typer.testing import CliRunner
 
 from pinconsole.access import AuditFilter, list_audit, resolve_principal
@@ -32,9 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)
 
 def _browser(value: str) -> AppState:
     """A browser's state tree holding the session cookie ``value``."""
-    state = rx.State(_reflex_internal_init=True).substates[AppState.get_name()]
-    state.session_cookie = value
-    return state
+    return tab_with_cookie(value)
 
 
 def test_revoked_sessions_end_and_a_new_sign_in_works(org: str) -> None:

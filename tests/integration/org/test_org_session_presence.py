@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import reflex as rx
+from fixtures.browser_state import tab_with_cookie
 from fixtures.ldap import BASE, Slapd
 
 from pinconsole.access.sessions import PRESENCE_RECHECK_SECONDS, sign_session
@@ -35,8 +35,7 @@ def synced(ldap_settings: Slapd, db: str, write_config: Callable[..., Path]) -> 
 
 def _signed_in(user: str) -> AppState:
     """A browser's state right after ``user`` signed in (cookie and state as the sign-in sets)."""
-    state = rx.State(_reflex_internal_init=True).substates[AppState.get_name()]
-    state.session_cookie = sign_session(user)
+    state = tab_with_cookie(sign_session(user))
     assert _check(state) and state.user_name == user
     return state
 
@@ -53,7 +52,7 @@ def test_a_user_removed_by_the_org_sync_is_signed_out(synced: Path, ldap_setting
     ldap_settings.delete(BOB_DN)
     assert sync_org(synced, triggered_by="test").users_removed == 1
     assert not _check(state, minutes_later=1)
-    assert state.user_name == "" and state.session_cookie == ""
+    assert state.user_name == ""
 
 
 def test_a_user_removed_from_the_directory_is_signed_out_within_15_minutes(

@@ -318,10 +318,8 @@ def _run_all(
         try:
             for i in batch:
                 call = calls[i]
-                session = connect(backend)
+                session = connect(backend, cookie=cookie)
                 opened.append((i, session, ""))
-                if cookie:
-                    session.sign_in(cookie, call.router)
                 session.emit(call.name, call.payload, call.router)
                 opened[-1] = (i, session, session.mark(call.router))
             for _i, session, marker in opened:

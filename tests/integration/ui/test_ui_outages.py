@@ -94,11 +94,10 @@ def test_a_redis_outage_is_said_as_such(tmp_path: Path) -> None:
             PINCONSOLE_SANDBOX_CLUSTER="false",
         )
         with serving(env) as backend:
-            tab = connect(backend)
+            secret = env["PINCONSOLE_SESSION_SECRET"]
+            tab = connect(backend, cookie=sign_session("abigail.davis", secret=secret))
             page = route("/catalog")
             try:
-                secret = env["PINCONSOLE_SESSION_SECRET"]
-                tab.sign_in(sign_session("abigail.davis", secret=secret), page)
                 tab.run(f"{CATALOG}.load", {}, page)
                 assert tab.var(CATALOG, "total")
                 redis.kill()

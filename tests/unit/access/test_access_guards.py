@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pinconsole.state.base import AppState, guarded_on_load, safe_next
+from pinconsole.access.session_cookie import safe_next
+from pinconsole.state.base import AppState, guarded_on_load
 
 
 def test_safe_next_allows_only_local_paths() -> None:
