@@ -40,6 +40,7 @@ PURE_MODULES = {
     "pinconsole.compute.display",  # PinApps as the pages show them, from what was read
     "pinconsole.compute.guardrails",  # what a PinApp action changes, and a PinScaler's range
     "pinconsole.compute.own_writes",  # a page's own writes the cache has not shown yet
+    "pinconsole.access.session_cookie",  # the session cookie read from a header, a ticket script
 }
 
 
