@@ -118,8 +118,11 @@ class AppState(rx.State):
 
     def _start_session(self, principal: Principal, next_path: str) -> rx.event.EventSpec:
         """Sign ``principal`` in for this browser (cookie modes): the page posts the ticket
-        this returns, and the answer sets the cookie and goes on to ``next_path``."""
-        self._apply(principal)
+        this returns, and the answer sets the cookie and goes on to ``next_path``.
+
+        The tab is not signed in until that answer: the next page's check reads the cookie.
+        Showing the user before would let a click (or a test) leave the page while the post is
+        in flight, abort it, and land signed out."""
         self._present_at = time.time()  # the sign-in itself asked the directory
         return rx.call_script(establish_script(principal.name, next_path))
 
