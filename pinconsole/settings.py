@@ -186,6 +186,11 @@ class Settings(BaseSettings):
     signout_url: str | None = Field(
         default=None, description="Header mode: where Sign out sends the browser (the proxy's)"
     )
+    chat_url: str | None = Field(
+        default=None,
+        description="Where a chat channel named in a team's annotations opens: the channel "
+        "name is appended (https://chat.example.com/channels/)",
+    )
     catalog_locations: list[str] = Field(
         default_factory=list, description="Catalog files/URLs refreshed on a schedule"
     )

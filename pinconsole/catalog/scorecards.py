@@ -357,19 +357,32 @@ def team_scores(session: Session, owner_refs: Sequence[str] | None = None) -> di
     return {ref: round(float(avg), 1) for ref, avg in session.exec(stmt).all()}  # type: ignore[call-overload]
 
 
-def team_scorecard(session: Session, owner_ref: str, *, with_checks: bool = True) -> dict[str, Any]:
-    """A team's summary: average score, scored entity count and pass counts per check.
+def team_scorecard(
+    session: Session,
+    owner_ref: str,
+    *,
+    with_checks: bool = True,
+    also: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A team's summary: average score, scored entity count and pass counts per check, over
+    what ``owner_ref`` and the owners in ``also`` (a department's teams) own.
 
     With ``with_checks`` the average is computed from the same evaluation as the pass counts
     (so the two always agree, even before the scheduled job stored fresh scores); without, it
     is the average of the stored scores.
     """
+    owners = [owner_ref, *also]
     if not with_checks:
-        return {"score": team_scores(session, [owner_ref]).get(owner_ref), "checks": []}
+        if also:
+            raise ValueError("a roll-up's average needs the evaluation (with_checks=True)")
+        return {"score": team_scores(session, owners).get(owner_ref), "checks": []}
     out: dict[str, Any] = {"score": None, "checks": []}
     checks = enabled_checks()
     ctx = _context(session)
-    stmt = select(Entity).where(Entity.owner_ref == owner_ref, Entity.kind.in_(SCORED_KINDS))  # type: ignore[attr-defined]
+    stmt = select(Entity).where(
+        Entity.owner_ref.in_(owners),  # type: ignore[union-attr]
+        Entity.kind.in_(SCORED_KINDS),  # type: ignore[attr-defined]
+    )
     tally: dict[str, list[int]] = {c.id: [0, 0] for c in checks}
     scored = 0
     scores: list[int] = []

@@ -283,6 +283,7 @@ def generate_org(seed: int = 20261128, users: int = 300) -> DemoOrg:
                     "children": [t for t, _, _ in dept_teams],
                 },
                 title=title,
+                annotations={"slack.com/channel": dept},
             )
         )
         for team, team_title, systems in dept_teams:
@@ -339,7 +340,22 @@ def generate_org(seed: int = 20261128, users: int = 300) -> DemoOrg:
                 title=team_title,
                 description=f"{team_title} team in {DEPARTMENTS[dept][0]}",
                 # PinCompute tenancy: the team owns its sandbox namespace (compute/tenancy.py).
-                annotations={NAMESPACES_ANNOTATION: team},
+                # The chat channel as Backstage's Slack plugins name it.
+                annotations={NAMESPACES_ANNOTATION: team, "slack.com/channel": f"team-{team}"},
+                links=[
+                    {
+                        "url": f"https://chat.{EMAIL_DOMAIN}/channels/team-{team}",
+                        "title": f"#team-{team}",
+                        "type": "chat",
+                        "icon": "chat",
+                    },
+                    {
+                        "url": f"https://handbook.{EMAIL_DOMAIN}/teams/{team}",
+                        "title": "Team handbook",
+                        "type": "docs",
+                        "icon": "docs",
+                    },
+                ],
             )
         )
 

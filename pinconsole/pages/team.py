@@ -14,6 +14,7 @@ from pinconsole.components import (
     empty_state,
     flex,
     heading,
+    icon,
     link,
     module,
     search_field,
@@ -32,6 +33,13 @@ OWNED_COLUMNS = [
     )
     for c in CATALOG_COLUMNS
     if c.key != "owner"
+]
+# A department's page lists what its teams own too: there the owner says which team.
+ROLLUP_COLUMNS = [
+    Column(
+        c.key, c.label, sortable=False, align=c.align, width=c.width, render=c.render, mono=c.mono
+    )
+    for c in CATALOG_COLUMNS
 ]
 
 
@@ -121,6 +129,7 @@ def _scorecard() -> rx.Component:
             gap=2,
         ),
         title="Scorecard",
+        subtitle=rx.cond(TeamState.rolled_up, TeamState.rollup_note, None),
         icon="gauge",
         id="team-scorecard",
     )
@@ -136,37 +145,73 @@ def _members() -> rx.Component:
             ),
         ),
         title="Members",
-        subtitle=TeamState.members.length().to_string() + " direct members",  # type: ignore[attr-defined]
+        subtitle=TeamState.members_label,
         icon="users",
         id="team-members",
     )
 
 
+def _owned_table(columns: list[Column]) -> rx.Component:
+    return table(
+        columns,
+        TeamState.owned,
+        empty=empty_state(
+            "Owns nothing yet",
+            "Entities whose spec.owner is this team appear here.",
+            icon="library",
+            compact=True,
+        ),
+        dense=True,
+        id="team-owned",
+    )
+
+
 def _owned() -> rx.Component:
     return module(
-        table(
-            OWNED_COLUMNS,
-            TeamState.owned,
-            empty=empty_state(
-                "Owns nothing yet",
-                "Entities whose spec.owner is this team appear here.",
-                icon="library",
-                compact=True,
-            ),
-            dense=True,
-            id="team-owned",
-        ),
+        rx.cond(TeamState.rolled_up, _owned_table(ROLLUP_COLUMNS), _owned_table(OWNED_COLUMNS)),
         title="Owned entities",
         subtitle=rx.cond(
-            TeamState.owned_total > TeamState.owned.length(),  # type: ignore[attr-defined]
-            "First "
-            + TeamState.owned.length().to_string()
-            + " of "
-            + TeamState.owned_total.to_string(),  # type: ignore[attr-defined]
-            TeamState.owned_total.to_string() + " entities",  # type: ignore[attr-defined]
+            TeamState.rolled_up,
+            TeamState.owned_label + " · " + TeamState.rollup_note,
+            TeamState.owned_label,
         ),
         icon="library",
         actions=[link("Open in catalog", href="/catalog?owner=" + TeamState.t_name, size="1")],
+    )
+
+
+def _contact() -> rx.Component:
+    """The team's chat channel and the links of its Group profile (handbook, on-call, ...)."""
+    return rx.cond(
+        (TeamState.chat_name != "") | (TeamState.links.length() > 0),  # type: ignore[attr-defined]
+        flex(
+            rx.cond(
+                TeamState.chat_name != "",
+                flex(
+                    icon("message-square", size=14),
+                    rx.cond(
+                        TeamState.chat_url != "",
+                        link(TeamState.chat_name, href=TeamState.chat_url, external=True),
+                        text(TeamState.chat_name),
+                    ),
+                    gap=1,
+                    align="center",
+                    id="team-chat",
+                ),
+            ),
+            rx.foreach(
+                TeamState.links,
+                lambda lk: flex(
+                    icon("external-link", size=14),
+                    link(lk["title"], href=lk["url"], external=True, class_name="pc-team-link"),
+                    gap=1,
+                    align="center",
+                ),
+            ),
+            gap=4,
+            wrap=True,
+            id="team-contact",
+        ),
     )
 
 
@@ -201,6 +246,7 @@ def team_page() -> rx.Component:
                     gap=4,
                 ),
                 rx.cond(TeamState.t_description != "", text(TeamState.t_description)),
+                _contact(),
                 flex(
                     rx.box(_hierarchy(), flex="1", min_width="300px"),
                     rx.box(_scorecard(), flex="1", min_width="300px"),
@@ -222,6 +268,7 @@ TEAM_COLUMNS = [
     Column(
         "name",
         "Team",
+        sortable=True,
         render=lambda r: flex(
             avatar(r["title"], size="xs", color="red"),
             column(
@@ -241,7 +288,7 @@ TEAM_COLUMNS = [
             gap=2,
         ),
     ),
-    Column("type", "Type", render=lambda r: badge(r["type"], "info")),
+    Column("type", "Type", sortable=True, render=lambda r: badge(r["type"], "info")),
     Column(
         "parent",
         "Parent",
@@ -272,6 +319,9 @@ def teams_page() -> rx.Component:
             table(
                 TEAM_COLUMNS,
                 TeamsState.rows,
+                sort_by=TeamsState.sort,
+                sort_desc=TeamsState.sort_desc,
+                on_sort=TeamsState.sort_by,
                 paged=TeamsState,
                 empty=empty_state(
                     "No teams", "Groups from the catalog appear here.", icon="users", compact=True

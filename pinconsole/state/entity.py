@@ -19,6 +19,7 @@ import yaml
 
 from pinconsole.catalog.openapi import describe
 from pinconsole.catalog.query import entity_view
+from pinconsole.catalog.query.links import URL_MAX, safe_links, web_url
 from pinconsole.errors import DomainError
 from pinconsole.plugins import get_registry
 from pinconsole.state.base import AppState
@@ -93,21 +94,6 @@ METHOD_INTENT = {
 MANAGED_BY = "backstage.io/managed-by-location"
 SOURCE_LOCATION = "backstage.io/source-location"
 EDIT_URL = "backstage.io/edit-url"
-URL_MAX = 2048  # longer annotation values are no link a person follows
-
-
-def web_url(value: str) -> str:
-    """``value`` (a location target ``url:https://...`` or a plain URL) when it is an http(s)
-    URL with a host, else "". Descriptors are untrusted: no ``javascript:`` or ``data:`` link
-    may come out of one, nor a file path."""
-    target = value.strip().removeprefix("url:").strip()
-    if not target or len(target) > URL_MAX or any(c.isspace() or ord(c) < 32 for c in target):
-        return ""
-    try:
-        parts = urlsplit(target)
-    except ValueError:
-        return ""
-    return target if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
 
 
 def edit_url_of(url: str) -> str:
@@ -324,15 +310,7 @@ def _shown(detail: Any, card: dict[str, Any] | None, domain_ref: str | None) -> 
         e.location_key or "", str(annotations.get(MANAGED_BY) or "")
     )
     v["e_source_url"], v["e_edit_url"] = source_links(annotations)
-    v["links"] = [
-        {
-            "url": str(link.get("url", "")),
-            "title": str(link.get("title") or link.get("url", "")),
-            "icon": str(link.get("icon") or ""),
-        }
-        for link in meta.get("links") or []
-        if isinstance(link, dict) and link.get("url")
-    ]
+    v["links"] = safe_links(meta.get("links"))
     v["tags"] = [str(t) for t in meta.get("tags") or []]
     v["annotations"] = [
         {"key": str(k), "value": str(val)}

@@ -25,6 +25,7 @@ from pinconsole.catalog.query.entity import (
     get_entity_by_ref,
     split_ref,
 )
+from pinconsole.catalog.query.links import safe_links, team_chat
 from pinconsole.catalog.refs import RefError, parse_ref
 from pinconsole.db import run_read
 from pinconsole.errors import DomainError, Invalid
@@ -132,14 +133,51 @@ def team_view(
     return run_read(lambda s: _team(s, ref, owned_limit), session=session)
 
 
+# A department's roll-up stops here: a directory with more sub-teams under one group is
+# better read one level at a time (the child teams' own pages).
+MAX_SUBTREE = 2000
+
+
+def descendant_teams(session: Session, ref: str) -> list[str]:
+    """Every group below ``ref`` through ``parentOf`` (children, their children, ...), nearest
+    first. Directories contain cycles now and then (A parent of B parent of A): each group is
+    visited once, and ``ref`` itself is never its own descendant."""
+    seen = {ref}
+    out: list[str] = []
+    level = [ref]
+    while level and len(out) < MAX_SUBTREE:
+        stmt = (
+            select(Relation.target_ref)
+            .where(Relation.source_ref.in_(level), Relation.type == "parentOf")  # type: ignore[attr-defined]
+            .distinct()
+            .order_by(Relation.target_ref)
+        )
+        below = [r[0] for r in session.exec(stmt).all() if r[0] not in seen]  # type: ignore[call-overload]
+        below = below[: MAX_SUBTREE - len(out)]
+        seen.update(below)
+        out.extend(below)
+        level = below
+    return out
+
+
 def _team(s: Session, ref: str, owned_limit: int) -> dict[str, Any]:
     from pinconsole.catalog.scorecards import team_scorecard
+    from pinconsole.settings import get_settings
 
     group = get_entity_by_ref(s, ref, resolve_targets=False).entity
     parents = _targets(s, ref, "childOf")
     children = _targets(s, ref, "parentOf")
     members = _targets(s, ref, "hasMember")
+    # A department owns what its teams own (Backstage's ownership card aggregates the same way).
+    below = descendant_teams(s, ref)
+    owners = [ref, *below]
+    meta = group.body.get("metadata") or {}
     profile = (group.body.get("spec") or {}).get("profile") or {}
+    links = safe_links(meta.get("links"))
+    annotations = meta.get("annotations") or {}
+    chat = team_chat(
+        annotations if isinstance(annotations, dict) else {}, links, get_settings().chat_url or ""
+    )
     return {
         "ref": ref,
         "name": group.name,
@@ -151,11 +189,15 @@ def _team(s: Session, ref: str, owned_limit: int) -> dict[str, Any]:
         "parent": (_people(s, parents[:1]) or [None])[0],
         "children": _people(s, children),
         "members": _people(s, members),
-        "owned": _owned(s, [ref], owned_limit),
+        "descendants": below,
+        "owned": _owned(s, owners, owned_limit),
         "owned_total": s.exec(  # type: ignore[call-overload]
-            select(func.count()).select_from(Entity).where(Entity.owner_ref == ref)
+            select(func.count()).select_from(Entity).where(Entity.owner_ref.in_(owners))  # type: ignore[union-attr]
         ).one()[0],
-        "scorecard": team_scorecard(s, ref),
+        "scorecard": team_scorecard(s, ref, also=below),
+        "chat": chat,
+        # The channel shows once: as the chat, not again among the links.
+        "links": [lk for lk in links if not chat or lk["url"] != chat["url"]],
         "url": entity_url(group.kind, group.namespace, group.name),
     }
 
