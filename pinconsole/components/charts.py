@@ -19,9 +19,33 @@ import reflex as rx
 Figure = dict[str, Any]
 
 
+# The toolbar shows on hover only, with what a time chart needs (zoom, pan, reset, save): its
+# full row covered the chart's title on a phone's width.
+CHART_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": [
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "toggleSpikelines",
+        "hoverClosestCartesian",
+        "hoverCompareCartesian",
+    ],
+}
+
+
 def live_chart(figure: rx.Var, id: str) -> rx.Component:
     """``rx.plotly`` of a state var holding a figure of ``time_chart``, as wide as its box."""
-    return rx.plotly(data=figure.to(go.Figure), id=id, use_resize_handler=True, width="100%")
+    return rx.plotly(
+        data=figure.to(go.Figure),
+        config=CHART_CONFIG,
+        id=id,
+        use_resize_handler=True,
+        width="100%",
+    )
 
 
 def time_chart(chart: Any) -> Figure:
@@ -33,21 +57,27 @@ def time_chart(chart: Any) -> Figure:
             "x": chart.times,
             "y": line.values,
             "name": line.label,
-            "mode": "lines+markers",
+            "mode": "lines" if getattr(line, "bound", False) else "lines+markers",
             "marker": {"size": 4},
             "line": {
                 "shape": "hv" if line.step else "linear",
-                "dash": "dash" if line.dashed else "solid",
+                "dash": ("dot" if line.dashed else "dash")
+                if getattr(line, "bound", False)
+                else ("dash" if line.dashed else "solid"),
+                "width": 1 if getattr(line, "bound", False) else 2,
             },
             "yaxis": "y2" if line.right_axis else "y",
         }
         for line in chart.lines
     ]
     layout: dict[str, Any] = {
-        "title": {"text": chart.title, "font": {"size": 14}},
-        "height": 240,
+        # Left, where the hover toolbar (top right) never lands on it.
+        "title": {"text": chart.title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
+        # More lines, more legend: a taller chart keeps the plot's height on a phone.
+        "height": 240 if len(chart.lines) <= 3 else 300,
         "margin": {"l": 44, "r": 44, "t": 36, "b": 30},
-        "legend": {"orientation": "h", "y": -0.3},
+        # The legend may grow to the chart's height instead of scrolling in half of it.
+        "legend": {"orientation": "h", "y": -0.3, "maxheight": 1},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         # The first and last time labels would overflow the plot into the y axes' labels.

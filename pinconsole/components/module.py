@@ -59,11 +59,18 @@ def module(
                 )
             )
         heading_parts.append(rx.flex(*titles, direction="column", min_width="0"))
-        header = [rx.flex(*heading_parts, align="center", gap=space(3), min_width="0")]
+        # The titles take the room; the actions go below them where both do not fit (a phone).
+        header = [
+            rx.flex(
+                *heading_parts, align="center", gap=space(3), min_width="min(240px, 100%)", flex="1"
+            )
+        ]
         if actions:
             header.append(rx.flex(*actions, align="center", gap=space(1)))
         parts.append(
-            rx.flex(*header, align="center", justify="between", gap=space(3), width="100%")
+            rx.flex(
+                *header, align="center", justify="between", gap=space(3), width="100%", wrap="wrap"
+            )
         )
     parts.extend(children)
     return rx.flex(

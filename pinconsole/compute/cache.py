@@ -37,6 +37,7 @@ from pinconsole.compute.constants import (
     VERSION,
 )
 from pinconsole.compute.kubeclient import list_timeout, request_timeout
+from pinconsole.compute.quantities import parse_cpu, parse_memory
 from pinconsole.compute.watch import watch_events
 
 log = logging.getLogger(__name__)
@@ -57,32 +58,6 @@ def health_of(desired: int, ready: int, paused: bool) -> str:
     if ready < desired:
         return "degraded"
     return "healthy"
-
-
-def parse_cpu(value: str | None) -> float:
-    """CPU quantity to millicores (``250m``, ``1``, ``12345n``)."""
-    if not value:
-        return 0.0
-    if value.endswith("n"):
-        return float(value[:-1]) / 1e6
-    if value.endswith("u"):
-        return float(value[:-1]) / 1e3
-    if value.endswith("m"):
-        return float(value[:-1])
-    return float(value) * 1000
-
-
-_MEM = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9}
-
-
-def parse_memory(value: str | None) -> float:
-    """Memory quantity to bytes."""
-    if not value:
-        return 0.0
-    for suffix in ("Ki", "Mi", "Gi", "Ti", "k", "M", "G"):
-        if value.endswith(suffix):
-            return float(value[: -len(suffix)]) * _MEM[suffix]
-    return float(value)
 
 
 @dataclass(slots=True)
@@ -205,24 +180,70 @@ def _event_info(obj: dict[str, Any]) -> EventInfo:
     )
 
 
-class History:
-    """A bounded series of samples in float32 arrays (5,000 PinApps x 1 h stays under 100 MB)."""
+# Older samples are kept coarser: one per COARSE_EVERY fine samples (a minute at 5 s), for
+# COARSE_SIZE of them (six hours), so a 6 h chart costs 8 KB more per PinApp, not 100 KB.
+COARSE_EVERY = 12
+COARSE_SIZE = 360
 
-    __slots__ = ("_data", "maxlen")
+
+def _coarse(rows: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """One sample standing for ``rows``: the last time, the most desired, the fewest ready
+    (a dip stays visible), the most restarts, the mean CPU and memory of known values."""
+    t = rows[-1][0]
+    desired = max(r[1] for r in rows)
+    ready = min(r[2] for r in rows)
+    restarts = max(r[3] for r in rows)
+    usage = []
+    for i in (4, 5):
+        known = [r[i] for r in rows if r[i] >= 0]
+        usage.append(sum(known) / len(known) if known else -1.0)
+    return (t, desired, ready, restarts, *usage)
+
+
+class History:
+    """A bounded series of samples in float32 arrays: the last ``maxlen`` as sampled, and
+    before them ``COARSE_SIZE`` one-per-``COARSE_EVERY`` aggregates (``_coarse``). 5,000
+    PinApps x (1 h fine + 6 h coarse) stays under 150 MB."""
+
+    __slots__ = ("_coarse", "_data", "_pending", "maxlen")
 
     def __init__(self, maxlen: int) -> None:
         self.maxlen = maxlen
         self._data = array("f")
+        self._coarse = array("f")
+        self._pending: list[tuple[float, ...]] = []
 
     def append(self, sample: tuple[float, ...]) -> None:
         self._data.extend(sample)
         width = len(HISTORY_FIELDS)
         if len(self._data) > 2 * self.maxlen * width:  # trim in batches, amortised O(1)
             del self._data[: len(self._data) - self.maxlen * width]
+        self._pending.append(tuple(float(v) for v in sample))
+        if len(self._pending) == COARSE_EVERY:
+            self._coarse.extend(_coarse(self._pending))
+            self._pending = []
+            if len(self._coarse) > 2 * COARSE_SIZE * width:
+                del self._coarse[: len(self._coarse) - COARSE_SIZE * width]
 
-    def samples(self, epoch: float) -> list[dict[str, float | None]]:
+    def samples(self, epoch: float, window: float | None = None) -> list[dict[str, float | None]]:
+        """The samples of the last ``window`` seconds (None: the fine ones, the last
+        ``maxlen``), oldest first: coarse ones where the fine ones do not reach back."""
         width = len(HISTORY_FIELDS)
-        data = self._data[-self.maxlen * width :]
+        fine = self._rows(self._data[-self.maxlen * width :], epoch)
+        if not fine:
+            return fine
+        if window is None:
+            return fine
+        since = fine[-1]["t"] - window  # type: ignore[operator]
+        if fine[0]["t"] <= since:  # type: ignore[operator]
+            return [r for r in fine if r["t"] >= since]  # type: ignore[operator]
+        older = self._rows(self._coarse[-COARSE_SIZE * width :], epoch)
+        first = fine[0]["t"]
+        return [r for r in older if since <= r["t"] < first] + fine  # type: ignore[operator]
+
+    @staticmethod
+    def _rows(data: array[float], epoch: float) -> list[dict[str, float | None]]:
+        width = len(HISTORY_FIELDS)
         out = []
         for i in range(0, len(data), width):
             row: dict[str, float | None] = dict(
@@ -712,10 +733,10 @@ class ClusterCache:
                 del self.history[key]
         self._changed()
 
-    def history_of(self, key: Key) -> list[dict[str, float | None]]:
+    def history_of(self, key: Key, window: float | None = None) -> list[dict[str, float | None]]:
         with self.lock:
             hist = self.history.get(key)
-            return hist.samples(self.epoch) if hist else []
+            return hist.samples(self.epoch, window) if hist else []
 
 
 def iter_rows(caches: list[ClusterCache]) -> Iterator[dict[str, Any]]:

@@ -154,14 +154,21 @@ def require_pod_of(
 
 
 def pinapp_history(
-    cluster: str, namespace: str, name: str, *, manager: ClusterManager | None = None
+    cluster: str,
+    namespace: str,
+    name: str,
+    *,
+    window: float | None = None,
+    manager: ClusterManager | None = None,
 ) -> dict[str, Any]:
     """The bounded metrics history: samples of t, desired, ready, restarts, cpu_millicores,
-    memory_mib (CPU and memory are None when the cluster has no metrics API)."""
+    memory_mib (CPU and memory are None when the cluster has no metrics API), of the last
+    ``window`` seconds (None: the last hour, as sampled; up to six hours, older minutes
+    aggregated)."""
     cache = require_cluster(cluster, manager)
     return {
         "has_metrics_api": cache.has_metrics_api,
-        "samples": cache.history_of((namespace, name)),
+        "samples": cache.history_of((namespace, name), window),
     }
 
 

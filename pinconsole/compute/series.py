@@ -2,8 +2,8 @@
 
 Two charts: replicas and restarts (whole numbers; ready and desired step from sample to sample,
 desired dashed over ready so both show when they are equal), and CPU and memory (memory on an
-axis of its own on the right). Times are UTC. How a chart is drawn is the design system's
-(``components/charts.py``).
+axis of its own on the right) with the pods' requests and limits as thin lines. Times are UTC.
+How a chart is drawn is the design system's (``components/charts.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from pinconsole.compute.quantities import PodResources
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Line:
     step: bool = False  # held until the next sample (a count), else joined straight
     dashed: bool = False
     right_axis: bool = False
+    bound: bool = False  # a request or limit: a thin line without markers
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,30 @@ def _chart(
     return Chart(title, times, lines, tick_step)
 
 
-def pinapp_charts(history: dict[str, Any]) -> tuple[Chart, Chart, bool]:
-    """(replicas and restarts, CPU and memory, whether the cluster has a metrics API)."""
+def _bounds(samples: list[dict[str, Any]], resources: PodResources) -> list[Line]:
+    """The PinApp's requests and limits at each sample: one pod's, times the pods desired
+    then (what the scheduler reserves and what the kubelet caps)."""
+    desired = [float(s.get("desired") or 0) for s in samples]
+    out = []
+    for value, label, right, dashed in (
+        (resources.cpu_request, "CPU requested", False, False),
+        (resources.cpu_limit, "CPU limit", False, True),
+        (resources.memory_request, "Memory requested (right)", True, False),
+        (resources.memory_limit, "Memory limit (right)", True, True),
+    ):
+        if value is None:
+            continue
+        key = label.split(" (")[0].lower().replace(" ", "_")
+        values: list[float | None] = [round(value * d, 1) for d in desired]
+        out.append(Line(key, label, values, step=True, dashed=dashed, right_axis=right, bound=True))
+    return out
+
+
+def pinapp_charts(
+    history: dict[str, Any], resources: PodResources | None = None
+) -> tuple[Chart, Chart, bool]:
+    """(replicas and restarts, CPU and memory, whether the cluster has a metrics API). With
+    ``resources`` the usage chart also draws the requests and limits."""
     samples = history["samples"]
     replicas = _chart(
         "Replicas and restarts",
@@ -76,4 +101,6 @@ def pinapp_charts(history: dict[str, Any]) -> tuple[Chart, Chart, bool]:
         [("cpu_millicores", "CPU (millicores)"), ("memory_mib", "Memory (MiB, right)")],
         right="memory_mib",
     )
+    if resources is not None and samples:
+        usage = Chart(usage.title, usage.times, usage.lines + _bounds(samples, resources))
     return replicas, usage, history["has_metrics_api"] is not False

@@ -1,5 +1,7 @@
-"""The PinApp page: status and conditions, live charts, actions, pods (with logs), events, its
-PinScaler, and the YAML. Layout only; ``PinAppState`` holds the data and runs the live loops."""
+"""The PinApp page: header (with its catalog entity), figures and actions, then tabs: overview
+(live charts with a time range, conditions, spec), pods, events, logs, the PinScaler and the
+YAML; the tab and the range are in the URL. Layout only; ``PinAppState`` holds the data and
+runs the live loops."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from pinconsole.components import (
     empty_state,
     flex,
     heading,
+    icon,
+    link,
     module,
     skeleton_rows,
     status,
@@ -23,13 +27,15 @@ from pinconsole.components import (
 )
 from pinconsole.components.charts import live_chart
 from pinconsole.components.dialog import confirm_dialog
-from pinconsole.components.tokens import RADIUS
+from pinconsole.components.tabs import Tab, tabs
+from pinconsole.components.tokens import COLOR, RADIUS
 from pinconsole.pages.pinapp_logs import logs_panel
 from pinconsole.state.pinapp import PinAppState
 from pinconsole.state.pod_logs import PodLogsState
 
 S = PinAppState
 L = PodLogsState
+RANGE_LABELS = [("15m", "15 min"), ("1h", "1 h"), ("6h", "6 h")]
 
 
 def _header() -> rx.Component:
@@ -45,11 +51,28 @@ def _header() -> rx.Component:
                 color="subtle",
                 size="200",
             ),
+            rx.cond(
+                S.entity_url != "",
+                link(
+                    icon("library", size=14),
+                    "Open ",
+                    S.entity_ref,
+                    " in the catalog",
+                    href=S.entity_url,
+                    size="1",
+                    id="pinapp-entity",
+                    display="inline-flex",
+                    align_items="center",
+                    gap="4px",
+                ),
+            ),
             gap=1,
         ),
         status(S.app["status_kind"], S.app["health"]),
         justify="between",
         align="start",
+        wrap=True,
+        gap=2,
     )
 
 
@@ -184,13 +207,24 @@ def _actions() -> rx.Component:
     )
 
 
+def _range_picker() -> rx.Component:
+    return rx.segmented_control.root(
+        *[rx.segmented_control.item(label, value=value) for value, label in RANGE_LABELS],
+        value=S.chart_range,
+        on_change=S.set_range,
+        size="1",
+        id="chart-range",
+        aria_label="Time range",
+    )
+
+
 def _charts() -> rx.Component:
     return module(
         flex(
             rx.box(
                 live_chart(S.replicas_chart, "chart-replicas"),
                 flex="1",
-                min_width="320px",
+                min_width="min(320px, 100%)",
             ),
             rx.box(
                 rx.cond(
@@ -203,28 +237,35 @@ def _charts() -> rx.Component:
                     ),
                 ),
                 flex="1",
-                min_width="320px",
+                min_width="min(320px, 100%)",
             ),
             gap=4,
             wrap=True,
             align="start",
         ),
         title="Live",
-        subtitle="Sampled every 5 seconds while the console runs; the last hour, times in UTC",
+        subtitle="Sampled every 5 seconds, older than an hour per minute; times in UTC. "
+        "Requests and limits are one pod's times the pods desired.",
         icon="chart-line",
+        actions=[_range_picker()],
     )
 
 
 def _pod_name(row: rx.Var) -> rx.Component:
-    # Not a link: opening logs stays on this page (an <a> without href would navigate).
-    return text(
+    """A button (the logs open on this page, in the Logs tab), reachable with Tab."""
+    return rx.el.button(
         row["name"],
-        color="link",
-        on_click=L.open_logs(row["name"]),
-        cursor="pointer",
-        font_family="monospace",
-        role="button",
+        on_click=[S.set_tab("logs"), L.open_logs(row["name"])],
+        aria_label="Logs of " + row["name"],
         class_name="pc-pod-name",
+        background="transparent",
+        border="none",
+        padding="0",
+        cursor="pointer",
+        color=COLOR["link"],
+        font_family="monospace",
+        font_size="inherit",
+        text_align="left",
     )
 
 
@@ -237,7 +278,7 @@ def _pod_phase(row: rx.Var) -> rx.Component:
 
 
 POD_COLUMNS = [
-    Column("name", "Pod (click for logs)", render=_pod_name),
+    Column("name", "Pod (opens its logs)", render=_pod_name),
     Column("phase", "Phase", render=_pod_phase),
     Column("restarts", "Restarts", align="right", mono=True),
     Column("age", "Age", mono=True),
@@ -388,6 +429,65 @@ def _yaml() -> rx.Component:
     )
 
 
+def _tab_bar() -> rx.Component:
+    return tabs(
+        [
+            Tab("overview", "Overview", icon="chart-line"),
+            Tab("pods", "Pods", icon="boxes", count=S.pods.length()),  # type: ignore[attr-defined]
+            Tab("events", "Events", icon="bell", count=S.events.length()),  # type: ignore[attr-defined]
+            Tab("logs", "Logs", icon="scroll-text"),
+            Tab("scaler", "Scaler", icon="gauge"),
+            Tab("yaml", "YAML", icon="file-code"),
+        ],
+        S.tab,
+        S.set_tab,
+        id="pinapp-tabs",
+    )
+
+
+def _overview() -> rx.Component:
+    return column(
+        _charts(),
+        module(
+            table(CONDITION_COLUMNS, S.conditions, dense=True),
+            title="Conditions",
+            icon="list-checks",
+        ),
+        module(
+            table(
+                [Column("field", "Field"), Column("value", "Value", mono=True)],
+                S.spec_rows,
+                dense=True,
+            ),
+            title="Spec",
+            icon="settings",
+        ),
+        gap=4,
+    )
+
+
+def _pods() -> rx.Component:
+    return module(
+        table(POD_COLUMNS, S.pods, dense=True, id="pods-table"),
+        title="Pods",
+        icon="boxes",
+    )
+
+
+def _events() -> rx.Component:
+    return module(
+        table(
+            EVENT_COLUMNS,
+            S.events,
+            dense=True,
+            empty=empty_state("No events", compact=True),
+            id="events-table",
+        ),
+        title="Recent events",
+        icon="bell",
+    )
+
+
 def pinapp_page() -> rx.Component:
     return rx.cond(
         S.loaded,
@@ -398,40 +498,23 @@ def pinapp_page() -> rx.Component:
                 rx.foreach(S.stale, lambda note: callout(note, "warning", title="Stale")),
                 _header(),
                 _datapoints(),
-                _charts(),
                 _actions(),
-                module(
-                    table(POD_COLUMNS, S.pods, dense=True, id="pods-table"),
-                    title="Pods",
-                    icon="boxes",
-                ),
-                logs_panel(),
-                module(
-                    table(CONDITION_COLUMNS, S.conditions, dense=True),
-                    title="Conditions",
-                    icon="list-checks",
-                ),
-                module(
-                    table(
-                        EVENT_COLUMNS,
-                        S.events,
-                        dense=True,
-                        empty=empty_state("No events", compact=True),
+                _tab_bar(),
+                rx.box(
+                    rx.match(
+                        S.tab,
+                        ("pods", _pods()),
+                        ("events", _events()),
+                        ("logs", logs_panel()),
+                        ("scaler", _scaler()),
+                        ("yaml", _yaml()),
+                        _overview(),
                     ),
-                    title="Recent events",
-                    icon="bell",
+                    role="tabpanel",
+                    aria_label=S.tab,
+                    id="pinapp-tabpanel",
+                    width="100%",
                 ),
-                _scaler(),
-                module(
-                    table(
-                        [Column("field", "Field"), Column("value", "Value", mono=True)],
-                        S.spec_rows,
-                        dense=True,
-                    ),
-                    title="Spec",
-                    icon="settings",
-                ),
-                _yaml(),
                 gap=4,
             ),
         ),

@@ -11,7 +11,6 @@ from pinconsole.components import (
     button,
     callout,
     column,
-    datapoint,
     empty_state,
     flex,
     link,
@@ -23,6 +22,7 @@ from pinconsole.components import (
     text,
 )
 from pinconsole.components.charts import live_chart
+from pinconsole.components.tokens import COLOR, RADIUS, space
 from pinconsole.state.entity_workloads import EntityWorkloadsState
 from pinconsole.state.workloads import WorkloadsState
 
@@ -57,23 +57,57 @@ COLUMNS = [
 ]
 
 
-def _summary() -> rx.Component:
-    return flex(
-        *[
+# The tile's accent per health: a pressed tile takes it as its border and a tint.
+HEALTH_TONE = {"healthy": "success", "degraded": "warning", "down": "error", "paused": "neutral"}
+
+
+def _health_tile(key: str, label: str) -> rx.Component:
+    """A toggle filter that reads as one: a bordered button, pressed while it filters."""
+    pressed = WorkloadsState.f_health == key
+    tone = HEALTH_TONE[key]
+    return rx.el.button(
+        flex(
             rx.box(
-                datapoint(label, WorkloadsState.summary.get(key, 0)),  # type: ignore[attr-defined]
-                on_click=WorkloadsState.set_health(key),
-                cursor="pointer",
-                opacity=rx.cond(
-                    (WorkloadsState.f_health == "") | (WorkloadsState.f_health == key), "1", "0.45"
-                ),
-                id=f"health-{key}",
-            )
-            for key, label in HEALTHS
-        ],
-        gap=8,
-        wrap=True,
+                width="10px",
+                height="10px",
+                border_radius=RADIUS["pill"],
+                background=COLOR[tone],
+                flex_shrink="0",
+            ),
+            text(label, size="200", color="subtle", weight="semibold"),
+            gap=2,
+            align="center",
+        ),
+        text(
+            WorkloadsState.summary.get(key, 0),  # type: ignore[attr-defined]
+            size="500",
+            weight="bold",
+        ),
+        on_click=WorkloadsState.set_health(key),
+        aria_pressed=rx.cond(pressed, "true", "false"),
+        aria_label=label + " PinApps: " + WorkloadsState.summary.get(key, 0).to_string(),  # type: ignore[attr-defined]
+        title=rx.cond(pressed, "Show every health", "Show only " + label.lower() + " PinApps"),
+        id=f"health-{key}",
+        class_name="pc-health-tile",
+        display="flex",
+        flex_direction="column",
+        align_items="flex-start",
+        gap=space(1),
+        min_width="140px",
+        padding=space(3),
+        border_radius=RADIUS["md"],
+        cursor="pointer",
+        font="inherit",
+        color="inherit",
+        text_align="left",
+        border=rx.cond(pressed, f"2px solid {COLOR[tone]}", f"2px solid {COLOR['border_subtle']}"),
+        background=rx.cond(pressed, COLOR[f"{tone}_bg"], COLOR["surface"]),
+        _hover={"border_color": COLOR[tone]},
     )
+
+
+def _summary() -> rx.Component:
+    return flex(*[_health_tile(key, label) for key, label in HEALTHS], gap=3, wrap=True)
 
 
 def _select(
@@ -94,6 +128,28 @@ def _select(
         ),
         value=rx.cond(value == "", "all", value),
         on_change=on_change,
+        size="2",
+    )
+
+
+def _team_picker() -> rx.Component:
+    """Teams that own a namespace, by name; the value is the group as the URL carries it."""
+    value = WorkloadsState.f_team
+    return rx.select.root(
+        rx.select.trigger(
+            placeholder="Team",
+            id="workloads-team",
+            aria_label="Team: " + rx.cond(value == "", "all teams", value),
+        ),
+        rx.select.content(
+            rx.select.item("All teams", value="all"),
+            rx.foreach(
+                WorkloadsState.teams,
+                lambda t: rx.select.item(t["label"], value=t["value"]),
+            ),
+        ),
+        value=rx.cond(value == "", "all", value),
+        on_change=WorkloadsState.set_team,
         size="2",
     )
 
@@ -122,15 +178,25 @@ def _filters() -> rx.Component:
             "Namespace",
             "workloads-namespace",
         ),
-        search_field(
-            WorkloadsState.f_team,
-            WorkloadsState.set_team,
-            placeholder="Team (group name)",
+        _team_picker(),
+        button(
+            "My team",
+            WorkloadsState.mine,
+            icon_start="users",
             size="sm",
-            id="workloads-team",
-            width="200px",
+            id="workloads-my-team",
         ),
-        button("My team", WorkloadsState.mine, icon_start="users", size="sm"),
+        rx.cond(
+            WorkloadsState.filtered,
+            button(
+                "Clear",
+                WorkloadsState.clear_filters,
+                icon_start="x",
+                size="sm",
+                color="transparent",
+                id="workloads-clear",
+            ),
+        ),
         gap=2,
         wrap=True,
     )
@@ -142,6 +208,10 @@ def workloads_page() -> rx.Component:
         rx.cond(WorkloadsState.error != "", callout(WorkloadsState.error, "error")),
         module(_summary(), title="Health", icon="activity"),
         _filters(),
+        rx.cond(
+            WorkloadsState.team_note != "",
+            callout(WorkloadsState.team_note, "info", id="workloads-team-note"),
+        ),
         rx.cond(
             WorkloadsState.loaded,
             table(

@@ -26,7 +26,7 @@ REQUEST_SHARE = (0.64, 0.76)
 
 def cpu_request(pod: dict[str, Any]) -> float:
     """The pod's CPU request in millicores (0 without one)."""
-    from pinconsole.compute.cache import parse_cpu
+    from pinconsole.compute.quantities import parse_cpu
 
     return sum(
         parse_cpu(((c.get("resources") or {}).get("requests") or {}).get("cpu"))

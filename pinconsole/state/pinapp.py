@@ -18,6 +18,7 @@ import yaml
 from pinconsole.access.principal import Principal
 from pinconsole.components.charts import Figure, time_chart
 from pinconsole.compute import actions, queries, tenancy
+from pinconsole.compute.catalog_link import entity_of_pinapp
 from pinconsole.compute.display import (
     app_header,
     as_strings,
@@ -34,30 +35,39 @@ from pinconsole.compute.own_writes import (
     rv_of,
     written_view,
 )
+from pinconsole.compute.quantities import PodResources, pod_resources
 from pinconsole.compute.series import pinapp_charts
 from pinconsole.compute.versions import PINAPP_FORMS, after_write, follow_versions, form_values
 from pinconsole.errors import Conflict, DomainError, Invalid
 from pinconsole.state.base import AppState, principal_of
 from pinconsole.state.confirm import ConfirmAction
 from pinconsole.state.guard import guarded
-from pinconsole.state.live import LiveRefresh
+from pinconsole.state.live import LiveRefresh, page_path
+from pinconsole.state.pinapp_view import PinAppView
 
 
-def live_charts(history: dict[str, Any]) -> tuple[Figure, Figure, bool]:
+def live_charts(
+    history: dict[str, Any], resources: PodResources | None = None
+) -> tuple[Figure, Figure, bool]:
     """The PinApp's two live chart figures and whether the cluster has a metrics API."""
-    replicas, usage, has_metrics_api = pinapp_charts(history)
+    replicas, usage, has_metrics_api = pinapp_charts(history, resources)
     return time_chart(replicas), time_chart(usage), has_metrics_api
 
 
-def _pinapp_view(cluster: str, namespace: str, name: str, principal: Principal) -> dict[str, Any]:
+def _pinapp_view(
+    cluster: str, namespace: str, name: str, principal: Principal, window: float = 3600
+) -> dict[str, Any]:
     """What the PinApp page shows, as the values of its vars (``shown``), with the PinApp and
     PinScaler the forms stand on; built in the UI's thread pool, so that publishing it on the
     event loop only assigns (the owners are a query, the charts and YAML take a while)."""
     version = queries.changes_version()  # before reading: a change while reading is seen next
     detail = queries.get_pinapp(cluster, namespace, name)
     replicas_chart, usage_chart, has_metrics_api = live_charts(
-        queries.pinapp_history(cluster, namespace, name)
+        queries.pinapp_history(cluster, namespace, name, window=window),
+        pod_resources(detail["spec"]),
     )
+    row = detail["row"]
+    entity = entity_of_pinapp(str(row.get("kubernetes_id") or ""), str(row.get("service") or ""))
     scaler, scaler_schedules = scaler_summary(detail["scaler"])
     shown = {
         "app": app_header(detail["row"]),
@@ -73,6 +83,8 @@ def _pinapp_view(cluster: str, namespace: str, name: str, principal: Principal) 
         "replicas_chart": replicas_chart,
         "usage_chart": usage_chart,
         "has_metrics_api": has_metrics_api,
+        "entity_url": entity["url"] if entity else "",
+        "entity_ref": entity["ref"] if entity else "",
         "can_act": tenancy.can_act(principal, cluster, namespace),
         "error": "",
         "loaded": True,
@@ -87,7 +99,7 @@ def _pinapp_view(cluster: str, namespace: str, name: str, principal: Principal) 
     }
 
 
-class PinAppState(ConfirmAction, LiveRefresh, AppState):
+class PinAppState(PinAppView, ConfirmAction, LiveRefresh, AppState):
     """The PinApp page: detail from the cache, live charts and the actions (the pod logs are
     ``PodLogsState``)."""
 
@@ -108,6 +120,8 @@ class PinAppState(ConfirmAction, LiveRefresh, AppState):
     has_metrics_api: bool = True
     replicas_chart: Figure = {}
     usage_chart: Figure = {}
+    entity_url: str = ""  # the catalog entity the PinApp belongs to ("" if none is known)
+    entity_ref: str = ""
     replicas_input: str = ""
     scaler_min: str = ""
     scaler_max: str = ""
@@ -132,7 +146,9 @@ class PinAppState(ConfirmAction, LiveRefresh, AppState):
     async def _fetch(self) -> None:
         cluster, namespace, name = self._key()
         try:
-            view = await self._run(_pinapp_view, cluster, namespace, name, principal_of(self))
+            view = await self._run(
+                _pinapp_view, cluster, namespace, name, principal_of(self), self._window()
+            )
         except DomainError as exc:
             self._show(exc)
             return
@@ -197,7 +213,7 @@ class PinAppState(ConfirmAction, LiveRefresh, AppState):
     async def load(self):  # type: ignore[no-untyped-def]
         # A websocket reconnect runs on_load again: keep inputs and the open log of this page
         # (for the same user: signing in as someone else in this tab starts fresh).
-        path = f"{self.user_name}@{self.router.page.raw_path}"
+        path = f"{self.user_name}@{page_path(self)}"  # the tab and range are no other page
         if path != self._loaded_path:
             self._loaded_path = path
             self.loaded = False
@@ -206,12 +222,13 @@ class PinAppState(ConfirmAction, LiveRefresh, AppState):
             self.action_error = self.scaler_error = ""
             self.conflict = False
             self.confirming = ""
+        self._open_view()
         await self._fetch()
         return PinAppState.live
 
     # the live loop's hooks (LiveRefresh)
     def _live_query(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
-        return _pinapp_view, (*self._key(), principal_of(self))
+        return _pinapp_view, (*self._key(), principal_of(self), self._window())
 
     def _live_left(self) -> None:
         self._loaded_path = ""  # left the page: a later visit starts fresh (the log's follow

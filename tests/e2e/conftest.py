@@ -11,12 +11,6 @@ websocket delivers real state, so tests wait for content that only the backend c
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,16 +19,10 @@ import pytest
 from e2e_harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
-    VENV_BIN,
     Console,
-    first_user,
-    free_port,
+    running_console,
     save_screenshot,
-    seed,
     sign_in,
-    stop,
-    wait_ready,
 )
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -54,64 +42,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """A migrated, demo-seeded PinConsole served from a production build on a free port."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (`make test` as root installs it)")
-    data_dir = tmp_path_factory.mktemp("console")
-    # Outside pytest's tmp dirs: a web dir of a few hundred MB should not outlive the session.
-    web_dir = Path(tempfile.mkdtemp(prefix="pinconsole-e2e-web-"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite:///{data_dir / 'pinconsole.db'}"
-    env = {
-        **os.environ,
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PINCONSOLE_DATA_DIR": str(data_dir),
-        "PINCONSOLE_DATABASE_URL": database_url,
-        "PINCONSOLE_CONFIG": str(data_dir / "pinconsole.toml"),  # none: ignore a dev's file
-        "PINCONSOLE_AUTH_MODE": "demo",
-        "PINCONSOLE_API_URL": url,
-        "PINCONSOLE_FRONTEND_PORT": str(port),
-        "PINCONSOLE_BACKEND_PORT": str(port),
-        "REFLEX_WEB_WORKDIR": str(web_dir / "web"),
-        "REFLEX_STATES_WORKDIR": str(web_dir / "states"),
-        "REFLEX_USE_NPM": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("PINCONSOLE_REDIS_URL", None)
-    log_path = data_dir / "console.log"
-    with log_path.open("wb") as log:
-        # The README's commands as a user runs them: `pinconsole db upgrade`, `demo seed`, `serve`.
-        subprocess.run(
-            [sys.executable, "-m", "pinconsole.cli", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=300,
-        )
-        seed(env, log)
-        admin = first_user(database_url)
-        env["PINCONSOLE_ADMINS"] = json.dumps([admin] if admin else [])
-        # The demo's platform team administers the console (access tests rely on the group).
-        env["PINCONSOLE_ADMIN_GROUP"] = "group:default/platform"
-        command = [sys.executable, "-m", "pinconsole.cli", "serve", "--port", str(port)]
-        log.write(f"e2e: {' '.join(command)}\n".encode())
-        log.flush()
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Console(url, data_dir, database_url, log_path, process, admin, env)
-    try:
-        wait_ready(url, process, log_path)
+    with running_console(tmp_path_factory.mktemp("console")) as running:
         yield running
-    finally:
-        stop(process)
-        shutil.rmtree(web_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

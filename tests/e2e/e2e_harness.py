@@ -6,13 +6,17 @@ conftest.py holds the fixtures; this module holds what both it and tests call di
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,17 +65,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def seed(env: dict[str, str], log: Any) -> None:
-    """Fill the database with the demo organisation (`pinconsole demo seed`)."""
+def _cli(env: dict[str, str], log: Any, *args: str, timeout: float) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pinconsole.cli", "demo", "seed"],
+        [sys.executable, "-m", "pinconsole.cli", *args],
         cwd=ROOT,
         env=env,
         check=True,
         stdout=log,
         stderr=subprocess.STDOUT,
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def seed(env: dict[str, str], log: Any) -> None:
+    """Fill the database with the demo organisation (`pinconsole demo seed`)."""
+    _cli(env, log, "demo", "seed", timeout=600)
 
 
 def first_user(database_url: str) -> str | None:
@@ -135,6 +143,61 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+@contextlib.contextmanager
+def running_console(data_dir: Path) -> Iterator[Console]:
+    """A migrated, demo-seeded PinConsole in ``data_dir`` served from a production build on
+    a free port, stopped on exit."""
+    # Outside pytest's tmp dirs: a web dir of a few hundred MB should not outlive the session.
+    web_dir = Path(tempfile.mkdtemp(prefix="pinconsole-e2e-web-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    database_url = f"sqlite:///{data_dir / 'pinconsole.db'}"
+    env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PINCONSOLE_DATA_DIR": str(data_dir),
+        "PINCONSOLE_DATABASE_URL": database_url,
+        "PINCONSOLE_CONFIG": str(data_dir / "pinconsole.toml"),  # none: ignore a dev's file
+        "PINCONSOLE_AUTH_MODE": "demo",
+        "PINCONSOLE_API_URL": url,
+        "PINCONSOLE_FRONTEND_PORT": str(port),
+        "PINCONSOLE_BACKEND_PORT": str(port),
+        "REFLEX_WEB_WORKDIR": str(web_dir / "web"),
+        "REFLEX_STATES_WORKDIR": str(web_dir / "states"),
+        "REFLEX_USE_NPM": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("PINCONSOLE_REDIS_URL", None)
+    log_path = data_dir / "console.log"
+    with log_path.open("wb") as log:
+        # The README's commands as a user runs them: `pinconsole db upgrade`, `demo seed`, `serve`.
+        _cli(env, log, "db", "upgrade", timeout=300)
+        seed(env, log)
+        admin = first_user(database_url)
+        env["PINCONSOLE_ADMINS"] = json.dumps([admin] if admin else [])
+        # The demo's platform team administers the console (access tests rely on the group).
+        env["PINCONSOLE_ADMIN_GROUP"] = "group:default/platform"
+        command = [sys.executable, "-m", "pinconsole.cli", "serve", "--port", str(port)]
+        log.write(f"e2e: {' '.join(command)}\n".encode())
+        log.flush()
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Console(url, data_dir, database_url, log_path, process, admin, env)
+    try:
+        wait_ready(url, process, log_path)
+        yield running
+    finally:
+        stop(process)
+        shutil.rmtree(web_dir, ignore_errors=True)
 
 
 # What a page shows while its data is on the way: skeleton_rows() (aria-busy) and rx.skeleton.

@@ -123,6 +123,8 @@ def test_owner_scales_and_reads_logs(console: Any, page: Page, shot: Any) -> Non
     _scale_confirmed(page, current, current + 1)
     # The live loop brings the new pod; on a loaded machine its rounds come up to 25 s apart
     # (docs/benchmarks.md, UI under load), so 30 s was one late round from failing.
+    page.get_by_role("tab", name=re.compile("^Pods")).click()
+    expect(page).to_have_url(re.compile(r"[?&]tab=pods\b"))
     expect(page.locator("#pods-table .pc-table-row")).to_have_count(current + 1, timeout=90_000)
     shot(page, "pinapp", full_page=True)
     with session_scope(console.database_url) as s:
@@ -131,7 +133,8 @@ def test_owner_scales_and_reads_logs(console: Any, page: Page, shot: Any) -> Non
         ).all()
     assert audit and audit[-1].after == {"replicas": current + 1}
 
-    page.locator("#pods-table .pc-pod-name").first.click()
+    page.locator("#pods-table .pc-pod-name").first.click()  # opens the Logs tab
+    expect(page).to_have_url(re.compile(r"[?&]tab=logs\b"))
     expect(page.locator("#log-lines")).to_contain_text("GET /", timeout=15_000)
     page.locator("#log-search").fill("error")
     expect(page.locator("#log-lines")).to_contain_text("ERROR", timeout=15_000)
