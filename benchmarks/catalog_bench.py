@@ -494,7 +494,7 @@ def bench_backend(
             raw = get("/api/v1/entities", cold, kind="component", owner=team, limit=50)
             if i == 0:
                 body = json.loads(raw)
-                assert len(body["items"]) == min(50, body["total"]), body["total"]
+                assert len(body["items"]) == min(50, body["totalItems"]), body["totalItems"]
 
         def facets_call(i: int, cold: bool) -> None:
             params = {"kind": "component", "facets": "kind,type,owner,lifecycle,tag", "limit": 20}

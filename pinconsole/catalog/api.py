@@ -16,9 +16,20 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from pinconsole.access.principal import Principal as AccessPrincipal
 from pinconsole.api.deps import current_principal
+from pinconsole.api.paging import Cursor, Page
 from pinconsole.api.params import RowId
 from pinconsole.api.problems import problems
 from pinconsole.catalog import locations, query, service
+from pinconsole.catalog.api_models import (
+    Entity,
+    EntityPage,
+    Facets,
+    ImportFailure,
+    Location,
+    LocationItem,
+    RefreshSummary,
+    RegisteredLocation,
+)
 from pinconsole.errors import Invalid
 
 __all__ = ["router"]
@@ -31,6 +42,11 @@ router = APIRouter(tags=["catalog"])
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the If-None-Match ETag is still the answer's"}
 }
+
+
+def answers(model: Any, *extra: int) -> dict[int | str, dict[str, Any]]:
+    """What a route that renders its own bytes answers: ``model`` (for OpenAPI), 304, problems."""
+    return {200: {"model": model}, **NOT_MODIFIED, **problems(*extra)}
 
 
 # Backstage's ``filter=kind=component,spec.type=service`` keys -> our filter fields.
@@ -100,7 +116,9 @@ FacetParam = Annotated[
 
 
 @router.get(
-    "/entities", summary="List entities (filters, keyset cursor, facets)", responses=NOT_MODIFIED
+    "/entities",
+    summary="List entities (filters, keyset cursor, facets)",
+    responses=answers(EntityPage),
 )
 async def list_entities(
     request: Request,
@@ -118,7 +136,7 @@ async def list_entities(
     fullTextFilterTerm: str | None = None,
     sort: Sort = "name",
     limit: Annotated[int, Query(ge=1, le=query.MAX_LIMIT)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     facets: FacetNames | None = None,
     fields: str | None = None,
 ) -> Response:
@@ -126,7 +144,8 @@ async def list_entities(
 
     ``facets=kind,owner`` adds counts per value; ``fields=kind,metadata.name`` trims items;
     ``filter=kind=component,spec.type=service`` is accepted as Backstage writes it. Returns
-    ``{items, total, nextCursor, facets?}``; pass ``nextCursor`` back as ``cursor``.
+    ``{items, totalItems, pageInfo: {nextCursor?}, facets?}``; pass ``pageInfo.nextCursor``
+    back as ``cursor`` (with the same filters and sort).
     """
     params = {
         "kind": kind,
@@ -148,7 +167,7 @@ async def list_entities(
 @router.get(
     "/entities/by-query",
     summary="Backstage's by-query endpoint (alias of /entities)",
-    responses=NOT_MODIFIED,
+    responses=answers(Page[Entity]),
 )
 async def entities_by_query(
     request: Request,
@@ -158,10 +177,10 @@ async def entities_by_query(
     text: str | None = None,
     sort: Sort = "name",
     limit: Annotated[int, Query(ge=1, le=query.MAX_LIMIT)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     fields: str | None = None,
 ) -> Response:
-    """Backstage's response keys (``totalItems``, ``pageInfo.nextCursor``) beside ours."""
+    """Backstage's answer exactly: ``{items, totalItems, pageInfo: {nextCursor?}}``."""
     flt = _filter_from({}, text or fullTextFilterTerm, filter)
     body = await service.entities_by_query(
         flt, sort, limit, cursor, fields=fields, key=_key(request)
@@ -170,7 +189,9 @@ async def entities_by_query(
 
 
 @router.get(
-    "/entity-facets", summary="Facet counts (Backstage's entity-facets)", responses=NOT_MODIFIED
+    "/entity-facets",
+    summary="Facet counts (Backstage's entity-facets)",
+    responses=answers(Facets),
 )
 async def entity_facets(
     request: Request,
@@ -195,7 +216,7 @@ async def entity_facets(
 @router.get(
     "/entities/by-ref/{kind}/{namespace}/{name}",
     summary="One entity with relations",
-    responses={**problems(404), **NOT_MODIFIED},
+    responses=answers(Entity, 404),
 )
 async def entity_by_ref(
     request: Request, kind: str, namespace: str, name: str, principal: Principal
@@ -206,7 +227,7 @@ async def entity_by_ref(
 @router.get(
     "/entities/by-name/{kind}/{namespace}/{name}",
     summary="Backstage's by-name alias",
-    responses={**problems(404), **NOT_MODIFIED},
+    responses=answers(Entity, 404),
 )
 async def entity_by_name(
     request: Request, kind: str, namespace: str, name: str, principal: Principal
@@ -217,7 +238,7 @@ async def entity_by_name(
 @router.get(
     "/entities/by-uid/{uid}",
     summary="One entity by uid",
-    responses={**problems(404), **NOT_MODIFIED},
+    responses=answers(Entity, 404),
 )
 async def entity_by_uid(request: Request, uid: str, principal: Principal) -> Response:
     return _read(request, await service.entity_by_uid(uid, key=_key(request)))
@@ -236,7 +257,7 @@ class LocationIn(BaseModel):
     "/locations",
     status_code=201,
     summary="Register a location and import it",
-    responses=problems(400, 403),
+    responses={201: {"model": RegisteredLocation}, **problems(400, 403)},
 )
 def register_location(body: LocationIn, principal: Principal) -> Response:
     """Anyone signed in may register a URL, administrators a file path; what a non-admin's
@@ -246,13 +267,21 @@ def register_location(body: LocationIn, principal: Principal) -> Response:
     return Response(content=answer, status_code=201, media_type=JSON)
 
 
-@router.get("/locations", summary="Every location: configured ones, then registered ones")
+@router.get(
+    "/locations",
+    summary="Every location: configured ones, then registered ones",
+    responses={200: {"model": list[LocationItem]}},
+)
 def list_locations(principal: Principal) -> Response:
     """Backstage's shape, ``[{data: {id, type, target, ...}}]``; configured ones have no id."""
     return _json([{"data": view.as_api()} for view in locations.list_locations()])
 
 
-@router.get("/locations/{location_id}", summary="One registered location", responses=problems(404))
+@router.get(
+    "/locations/{location_id}",
+    summary="One registered location",
+    responses={200: {"model": Location}, **problems(404)},
+)
 def get_location(location_id: RowId, principal: Principal) -> Response:
     return _json(locations.get_location(location_id).as_api())
 
@@ -260,7 +289,7 @@ def get_location(location_id: RowId, principal: Principal) -> Response:
 @router.post(
     "/locations/{location_id}/refresh",
     summary="Import one registered location now",
-    responses=problems(403, 404),
+    responses={200: {"model": RefreshSummary}, **problems(403, 404)},
 )
 def refresh_location(location_id: RowId, principal: Principal) -> Response:
     """For its registrant, the owners of what it provides and administrators."""
@@ -327,12 +356,16 @@ def _read(request: Request, data: Any) -> Response:
     return Response(content=body, media_type=JSON, headers=headers)
 
 
-@router.get("/catalog/errors", summary="Descriptors that could not be ingested")
+@router.get(
+    "/catalog/errors",
+    summary="Descriptors that could not be ingested, newest first",
+    responses={200: {"model": Page[ImportFailure]}},
+)
 async def catalog_errors(
     request: Request,
     principal: Principal,
     location: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    cursor: Cursor = None,
 ) -> Response:
-    """``{items: [{locationKey, source, document, entityRef, field, message, at, text}]}``."""
-    return _json(await service.import_errors(location, limit, key=_key(request)))
+    return _json(await service.import_errors(location, limit, cursor, key=_key(request)))

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pinconsole import cache
 from pinconsole.access.principal import Principal
+from pinconsole.api.paging import offset_page, read_cursor
 from pinconsole.catalog import locations, query
 from pinconsole.catalog.query import EntityFilter
 from pinconsole.catalog.serialize import entity_to_api, project_fields, to_json
@@ -109,7 +110,7 @@ def _page(
     else:
         texts, total, next_cursor = query.list_entities_json(session, flt, sort, limit, cursor)
         items = [_Raw(t) for t in texts]
-    out: dict[str, Any] = {"items": items, "total": total, "nextCursor": next_cursor}
+    out = _envelope(items, total, next_cursor)
     if facet_names:
         out["facets"] = query.facet_counts(session, flt, facet_names)
     return out
@@ -119,14 +120,11 @@ def _names(raw: str | None) -> tuple[str, ...]:
     return tuple(f.strip() for f in (raw or "").split(",") if f.strip())
 
 
-def _as_is(page: dict[str, Any]) -> dict[str, Any]:
-    return page
-
-
-def _backstage_keys(page: dict[str, Any]) -> dict[str, Any]:
-    page["totalItems"] = page["total"]
-    page["pageInfo"] = {"nextCursor": page["nextCursor"]} if page["nextCursor"] else {}
-    return page
+def _envelope(items: list[Any], total: int, next_cursor: str | None) -> dict[str, Any]:
+    """Backstage's by-query envelope, the one every list of the API answers (``api.paging``);
+    the keyset cursor pages forwards only, so there is never a ``prevCursor``."""
+    info = {"nextCursor": next_cursor} if next_cursor else {}
+    return {"items": items, "totalItems": total, "pageInfo": info}
 
 
 async def _list(
@@ -137,7 +135,6 @@ async def _list(
     cursor: str | None,
     facet_names: tuple[str, ...],
     wanted: tuple[str, ...],
-    shape: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> bytes:
     if is_postgres() and not facet_names and not wanted:
         # The common page (whole items, no facets): one statement on the event loop.
@@ -145,13 +142,10 @@ async def _list(
             texts, total, next_cursor = await query.list_entities_json_async(
                 flt, sort, limit, cursor
             )
-            items = [_Raw(t) for t in texts]
-            return render(shape({"items": items, "total": total, "nextCursor": next_cursor}))
+            return render(_envelope([_Raw(t) for t in texts], total, next_cursor))
 
         return await _on_loop(key, on_loop)
-    return await _in_thread(
-        key, lambda s: shape(_page(s, flt, sort, limit, cursor, facet_names, wanted))
-    )
+    return await _in_thread(key, lambda s: _page(s, flt, sort, limit, cursor, facet_names, wanted))
 
 
 async def list_page(
@@ -164,10 +158,11 @@ async def list_page(
     fields: str | None = None,
     key: Hashable,
 ) -> bytes:
-    """``{items, total, nextCursor[, facets]}``: a page of entities, ``facets`` (comma-separated
-    fields) counted under the filter, items trimmed to ``fields`` (comma-separated paths)."""
+    """``{items, totalItems, pageInfo[, facets]}``: a page of entities, ``facets``
+    (comma-separated fields) counted under the filter, items trimmed to ``fields``
+    (comma-separated paths)."""
     facet_names, wanted = _names(facets), _names(fields)
-    return await _list(key, flt, sort, limit, cursor, facet_names, wanted, _as_is)
+    return await _list(key, flt, sort, limit, cursor, facet_names, wanted)
 
 
 async def entities_by_query(
@@ -179,10 +174,8 @@ async def entities_by_query(
     fields: str | None = None,
     key: Hashable,
 ) -> bytes:
-    """``list_page`` without facets, with Backstage's keys beside ours (``totalItems``,
-    ``pageInfo.nextCursor``)."""
-    wanted = _names(fields)
-    return await _list(key, flt, sort, limit, cursor, (), wanted, _backstage_keys)
+    """``list_page`` without facets: exactly Backstage's ``{items, totalItems, pageInfo}``."""
+    return await _list(key, flt, sort, limit, cursor, (), _names(fields))
 
 
 async def facets(
@@ -227,12 +220,18 @@ async def entity_by_uid(uid: str, *, key: Hashable) -> bytes:
     return await _in_thread(key, build)
 
 
-async def import_errors(location: str | None = None, limit: int = 500, *, key: Hashable) -> bytes:
-    """``{items: [...]}``: descriptors that could not be ingested, newest first."""
-    return await _in_thread(
-        key,
-        lambda s: {"items": query.catalog_errors(s, location_key=location, limit=limit)},
-    )
+async def import_errors(
+    location: str | None = None, limit: int = 500, cursor: str | None = None, *, key: Hashable
+) -> bytes:
+    """A page of the descriptors that could not be ingested, newest first."""
+    offset = read_cursor("catalog.errors", cursor)
+
+    def build(s: Session) -> dict[str, Any]:
+        items = query.catalog_errors(s, location_key=location, limit=limit, offset=offset)
+        total = query.count_catalog_errors(s, location_key=location)
+        return offset_page("catalog.errors", items, total, offset, limit)
+
+    return await _in_thread(key, build)
 
 
 def register_location(target: str, actor: Principal) -> bytes:

@@ -76,8 +76,8 @@ def test_list_filters_facets_and_cursor(api: TestClient) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert [i["metadata"]["name"] for i in body["items"]] == ["checkout-web", "ledger", "pay-svc"]
-    assert body["total"] == 3
-    assert body["nextCursor"] is None
+    assert body["totalItems"] == 3
+    assert body["pageInfo"] == {}  # no next page, and keyset cursors page forwards only
     assert {"value": "component", "count": 3} in body["facets"]["kind"]
     assert body["facets"]["owner"][0] == {"value": "group:default/team-a", "count": 2}
 
@@ -86,10 +86,10 @@ def test_list_filters_facets_and_cursor(api: TestClient) -> None:
         params = {"limit": 4, **({"cursor": cursor} if cursor else {})}
         page = api.get("/api/v1/entities", params=params).json()
         seen += [i["metadata"]["uid"] for i in page["items"]]
-        cursor = page["nextCursor"]
+        cursor = page["pageInfo"].get("nextCursor")
         if not cursor:
             break
-    assert len(seen) == len(set(seen)) == page["total"] == 15
+    assert len(seen) == len(set(seen)) == page["totalItems"] == 15
 
     trimmed = api.get("/api/v1/entities", params={"text": "ledger", "fields": "metadata.name"})
     assert trimmed.json()["items"] == [{"metadata": {"name": "ledger"}}]
@@ -107,8 +107,10 @@ def test_backstage_query_forms(api: TestClient) -> None:
     )
     body = r.json()
     assert [i["metadata"]["name"] for i in body["items"]] == ["pay-svc"]
-    assert body["totalItems"] == 1
-    assert body["pageInfo"] == {}
+    assert body == {"items": body["items"], "totalItems": 1, "pageInfo": {}}  # Backstage's, exactly
+    paged = api.get("/api/v1/entities/by-query", params={"filter": "kind=component", "limit": 2})
+    assert set(paged.json()) == {"items", "totalItems", "pageInfo"}
+    assert set(paged.json()["pageInfo"]) == {"nextCursor"}
     # Backstage's facet names are answered under the names asked for, beside ours.
     facets = api.get(
         "/api/v1/entity-facets",
@@ -157,7 +159,7 @@ def test_entity_by_ref_is_backstage_shaped(api: TestClient) -> None:
 
 def test_register_url_location_then_read_it(api: TestClient, web: tuple[str, Path]) -> None:
     base, root = web
-    assert api.get("/api/v1/entities", params={"text": "fresh"}).json()["total"] == 0  # cached
+    assert api.get("/api/v1/entities", params={"text": "fresh"}).json()["totalItems"] == 0  # cached
     (root / "catalog-info.yaml").write_text(NEW_SERVICE)
     r = api.post("/api/v1/locations", json={"type": "url", "target": f"{base}/catalog-info.yaml"})
     assert r.status_code == 201, r.text

@@ -44,6 +44,7 @@ from pinconsole.catalog.query.search import (
 from pinconsole.catalog.query.views import (
     EntityView,
     catalog_errors,
+    count_catalog_errors,
     domain_of,
     entity_view,
     home_summary,
@@ -66,6 +67,7 @@ __all__ = [
     "SearchHit",
     "SearchResults",
     "catalog_errors",
+    "count_catalog_errors",
     "count_entities",
     "domain_of",
     "entities_by_refs",

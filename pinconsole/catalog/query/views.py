@@ -318,11 +318,24 @@ def _home_service(e: Entity, results: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def count_catalog_errors(session: Session, *, location_key: str | None = None) -> int:
+    """How many ingestion errors there are (of one location)."""
+    stmt = select(func.count()).select_from(CatalogError)
+    if location_key:
+        stmt = stmt.where(CatalogError.location_key == location_key)  # type: ignore[arg-type]
+    return int(session.exec(stmt).one()[0])  # type: ignore[call-overload]
+
+
 def catalog_errors(
-    session: Session, *, location_key: str | None = None, limit: int = 500
+    session: Session, *, location_key: str | None = None, limit: int = 500, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Ingestion errors, newest first, JSON-ready (``str(IngestError)`` style in ``text``)."""
-    stmt = select(CatalogError).order_by(CatalogError.at.desc(), CatalogError.id).limit(limit)  # type: ignore[attr-defined,union-attr]
+    stmt = (
+        select(CatalogError)
+        .order_by(CatalogError.at.desc(), CatalogError.id)  # type: ignore[attr-defined,union-attr]
+        .offset(offset)
+        .limit(limit)
+    )
     if location_key:
         stmt = stmt.where(CatalogError.location_key == location_key)
     out = []
