@@ -6,17 +6,25 @@ are plain ``def`` so FastAPI runs the blocking Kubernetes client in its worker t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from pinconsole.access.principal import Principal as AccessPrincipal
 from pinconsole.api.deps import current_principal
-from pinconsole.api.params import Offset
+from pinconsole.api.paging import Cursor, Page, offset_page, read_cursor
 from pinconsole.api.problems import problems
 from pinconsole.compute import actions, logs, queries
-from pinconsole.compute.cache import HEALTHS
+from pinconsole.compute.api_models import (
+    ActionResult,
+    ClusterStatus,
+    Health,
+    History,
+    PodLogs,
+    WorkloadDetail,
+    WorkloadPage,
+)
 
 Principal = Annotated[AccessPrincipal, Depends(current_principal)]
 
@@ -24,7 +32,6 @@ router = APIRouter(prefix="/workloads", tags=["workloads"])
 MAX_REPLICAS = 1000  # as compute.actions checks
 # A write can be refused (403), miss its object (404), meet a newer version (409) or get no
 # answer from the cluster in time (504).
-Health = Literal[HEALTHS]  # type: ignore[valid-type]
 WRITE = problems(400, 403, 404, 409, 504)
 
 
@@ -57,6 +64,7 @@ class SchedulesBody(BaseModel):
 
 @router.get(
     "",
+    response_model=WorkloadPage,
     summary="PinApps across clusters, filtered and paged, with a health summary",
     responses=problems(404),  # an unknown cluster
 )
@@ -68,28 +76,32 @@ def list_workloads(
     health: Health | None = None,
     text: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
+    offset = read_cursor("workloads", cursor)
     rows, total, summary = queries.list_pinapps(
         cluster, namespace, team, health, text, limit=limit, offset=offset
     )
-    return {
-        "items": rows,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "summary": summary,
-        "clusters": queries.cluster_statuses(),
-    }
+    page = offset_page("workloads", rows, total, offset, limit)
+    return {**page, "summary": summary, "clusters": queries.cluster_statuses()}
 
 
-@router.get("/clusters", summary="Each cluster's sync state (stale since, error)")
-def clusters(_: Principal) -> list[dict[str, Any]]:
-    return queries.cluster_statuses()
+@router.get(
+    "/clusters",
+    response_model=Page[ClusterStatus],
+    summary="Each cluster's sync state (stale since, error)",
+)
+def clusters(
+    _: Principal, limit: int = Query(100, ge=1, le=500), cursor: Cursor = None
+) -> dict[str, Any]:
+    offset = read_cursor("clusters", cursor)
+    found = queries.cluster_statuses()
+    return offset_page("clusters", found[offset : offset + limit], len(found), offset, limit)
 
 
 @router.get(
     "/{cluster}/{namespace}/{name}",
+    response_model=WorkloadDetail,
     summary="One PinApp: pods, events, scaler, YAML",
     responses=problems(404),
 )
@@ -99,6 +111,7 @@ def get_workload(_: Principal, cluster: str, namespace: str, name: str) -> dict[
 
 @router.get(
     "/{cluster}/{namespace}/{name}/history",
+    response_model=History,
     summary="Replicas, restarts, CPU, memory",
     responses=problems(404),
 )
@@ -108,6 +121,7 @@ def history(_: Principal, cluster: str, namespace: str, name: str) -> dict[str, 
 
 @router.get(
     "/{cluster}/{namespace}/{name}/pods/{pod}/logs",
+    response_model=PodLogs,
     summary="Last lines of a pod's log",
     responses=problems(404),
 )
@@ -131,7 +145,10 @@ def _result(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post(
-    "/{cluster}/{namespace}/{name}/scale", summary="Set a PinApp's replicas", responses=WRITE
+    "/{cluster}/{namespace}/{name}/scale",
+    response_model=ActionResult,
+    summary="Set a PinApp's replicas",
+    responses=WRITE,
 )
 def scale(
     principal: Principal, cluster: str, namespace: str, name: str, body: ScaleBody
@@ -151,7 +168,10 @@ def scale(
 
 
 @router.post(
-    "/{cluster}/{namespace}/{name}/restart", summary="Roll a PinApp's pods", responses=WRITE
+    "/{cluster}/{namespace}/{name}/restart",
+    response_model=ActionResult,
+    summary="Roll a PinApp's pods",
+    responses=WRITE,
 )
 def restart(
     principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
@@ -160,7 +180,12 @@ def restart(
     return _result(actions.restart_pinapp(principal, cluster, namespace, name, resource_version=rv))
 
 
-@router.post("/{cluster}/{namespace}/{name}/pause", summary="Pause a PinApp", responses=WRITE)
+@router.post(
+    "/{cluster}/{namespace}/{name}/pause",
+    response_model=ActionResult,
+    summary="Pause a PinApp",
+    responses=WRITE,
+)
 def pause(
     principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
 ) -> dict[str, Any]:
@@ -168,7 +193,12 @@ def pause(
     return _result(actions.pause_pinapp(principal, cluster, namespace, name, resource_version=rv))
 
 
-@router.post("/{cluster}/{namespace}/{name}/resume", summary="Resume a PinApp", responses=WRITE)
+@router.post(
+    "/{cluster}/{namespace}/{name}/resume",
+    response_model=ActionResult,
+    summary="Resume a PinApp",
+    responses=WRITE,
+)
 def resume(
     principal: Principal, cluster: str, namespace: str, name: str, body: Precondition | None = None
 ) -> dict[str, Any]:
@@ -178,6 +208,7 @@ def resume(
 
 @router.post(
     "/{cluster}/{namespace}/pinscalers/{name}/scale",
+    response_model=ActionResult,
     summary="Set min/max replicas",
     responses=WRITE,
 )
@@ -199,6 +230,7 @@ def scale_scaler(
 
 @router.put(
     "/{cluster}/{namespace}/pinscalers/{name}/schedules",
+    response_model=ActionResult,
     summary="Replace schedules",
     responses=WRITE,
 )

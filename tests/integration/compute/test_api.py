@@ -30,9 +30,24 @@ def test_workloads_api(api: TestClient, sandbox: Sandbox) -> None:
     stranger = {"Authorization": f"Bearer {create_token('mallory', actor='test')}"}
 
     page = api.get("/api/v1/workloads", params={"namespace": "pins"}, headers=stranger).json()
-    assert page["total"] == 2 and page["summary"] and page["clusters"][0]["name"] == "sandbox"
+    assert page["totalItems"] == 2 and page["summary"] and page["clusters"][0]["name"] == "sandbox"
+    assert page["pageInfo"] == {} and page["items"][0]["resourceVersion"]
+    first = api.get("/api/v1/workloads", params={"limit": 1}, headers=stranger).json()
+    rest = api.get(
+        "/api/v1/workloads",
+        params={"limit": 50, "cursor": first["pageInfo"]["nextCursor"]},
+        headers=stranger,
+    ).json()
+    names = [(r["namespace"], r["name"]) for r in first["items"] + rest["items"]]
+    assert len(names) == len(set(names)) == first["totalItems"] == rest["totalItems"]
+    assert "nextCursor" not in rest["pageInfo"] and "prevCursor" in rest["pageInfo"]
+    clusters = api.get("/api/v1/workloads/clusters", headers=stranger).json()
+    assert [c["name"] for c in clusters["items"]] == ["sandbox"]
+    assert "hasMetricsApi" in clusters["items"][0] and clusters["totalItems"] == 1
     detail = api.get("/api/v1/workloads/sandbox/pins/pins-api", headers=stranger).json()
     assert detail["row"]["name"] == "pins-api" and detail["pods"]
+    assert detail["pinapp"]["metadata"]["name"] == "pins-api"  # Kubernetes' own fields
+    assert "scalerYaml" in detail and "kubernetesId" in detail["row"]
     pod = detail["pods"][0]["name"]
     logs = api.get(
         f"/api/v1/workloads/sandbox/pins/pins-api/pods/{pod}/logs",
