@@ -13,11 +13,11 @@ Whoever it admits must be an administrator, as for ``GET /api/v1/audit``; refusa
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal, get_type_hints
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import create_model
 from starlette.concurrency import run_in_threadpool
 
 from pinconsole.access.audit import EXPORT_MAX_ROWS, FILTER_MAX_CHARS, AuditFilter, export_audit
@@ -27,6 +27,7 @@ from pinconsole.access.session_cookie import SESSION_COOKIE
 from pinconsole.access.sessions import read_session_async, revoke_sessions, still_present
 from pinconsole.access.tokens import TokenInfo, list_tokens, revoke_token
 from pinconsole.api.deps import ANONYMOUS, admin_principal, audit_refusal, current_principal
+from pinconsole.api.paging import ApiModel, Cursor, Page, offset_page, read_cursor
 from pinconsole.api.params import RowId
 from pinconsole.api.problems import problems
 from pinconsole.errors import Forbidden, Invalid, Unauthenticated
@@ -36,26 +37,40 @@ router = APIRouter(tags=["access"])
 export_router = APIRouter(tags=["access"])
 
 
-class SessionsRevoked(BaseModel):
+class SessionsRevoked(ApiModel):
     user: str
     not_before: datetime
 
 
+# ``TokenInfo``'s fields, camelCase on the wire: one list of fields to keep up to date.
+Token = create_model(  # type: ignore[call-overload]
+    "Token",
+    __base__=ApiModel,
+    __doc__="An API token as listings show it; never the secret.",
+    **{name: (hint, ...) for name, hint in get_type_hints(TokenInfo).items()},
+)
+
+
 @router.get(
     "/tokens",
-    response_model=list[TokenInfo],
+    response_model=Page[Token],  # type: ignore[valid-type]
     summary="The caller's API tokens",
     responses=problems(403),
 )
 async def tokens(
     principal: Principal = Depends(current_principal),
     user: str | None = Query(None, max_length=255, description="Another user's (admins)"),
-) -> list[TokenInfo]:
+    limit: int = Query(100, ge=1, le=500),
+    cursor: Cursor = None,
+) -> dict[str, Any]:
     """Newest first, never the secrets; expired and revoked ones too, with their state."""
+    offset = read_cursor("tokens", cursor)
     whose = user.strip() if user and user.strip() else principal.name
     owner = f"user:default/{whose}".lower()
     await run_in_threadpool(authorize, principal, "token.list", Resource("user", owner, {owner}))
-    return await run_in_threadpool(list_tokens, whose)
+    found = await run_in_threadpool(list_tokens, whose)
+    items = [Token.model_validate(t, from_attributes=True) for t in found[offset : offset + limit]]
+    return offset_page("tokens", items, len(found), offset, limit)
 
 
 @router.delete(

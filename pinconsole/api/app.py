@@ -15,7 +15,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
@@ -27,7 +26,7 @@ from pinconsole.access.principal import Principal
 from pinconsole.api import health, metrics
 from pinconsole.api.deps import admin_principal, current_principal
 from pinconsole.api.docs import OPENAPI_URL, docs_router
-from pinconsole.api.params import Offset
+from pinconsole.api.paging import ApiModel, Cursor, Page, offset_page, read_cursor
 from pinconsole.api.problems import RETRY_AFTER_SECONDS, add_problem_schema, problem, problems
 from pinconsole.api.routes import RouteTable
 from pinconsole.errors import DomainError
@@ -77,7 +76,7 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid", detail, errors=brief)
 
 
-class Me(BaseModel):
+class Me(ApiModel):
     name: str
     display_name: str
     groups: list[str]
@@ -85,7 +84,7 @@ class Me(BaseModel):
     is_service_account: bool
 
 
-class AuditRow(BaseModel):
+class AuditRow(ApiModel):
     id: int
     at: datetime
     actor: str
@@ -95,13 +94,6 @@ class AuditRow(BaseModel):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     detail: str
-
-
-class AuditPage(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[AuditRow]
 
 
 def _core_router() -> APIRouter:
@@ -119,8 +111,8 @@ def _core_router() -> APIRouter:
 
     @router.get(
         "/audit",
-        response_model=AuditPage,
-        summary="Audit log (administrators)",
+        response_model=Page[AuditRow],
+        summary="Audit log, newest first (administrators)",
         responses=problems(403),
     )
     def audit(
@@ -132,8 +124,9 @@ def _core_router() -> APIRouter:
         since: datetime | None = Query(None, description="From this time (inclusive)"),
         until: datetime | None = Query(None, description="Before this time (exclusive)"),
         limit: int = Query(50, ge=1, le=500),
-        offset: Offset = 0,
-    ) -> AuditPage:
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        offset = read_cursor("audit", cursor)
         rows, total = list_audit(
             AuditFilter(
                 actor=actor,
@@ -147,7 +140,7 @@ def _core_router() -> APIRouter:
             offset=offset,
         )
         items = [AuditRow.model_validate(r, from_attributes=True) for r in rows]
-        return AuditPage(total=total, limit=limit, offset=offset, items=items)
+        return offset_page("audit", items, total, offset, limit)
 
     return router
 

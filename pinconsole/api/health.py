@@ -38,7 +38,7 @@ def check_database() -> dict[str, Any]:
     return {
         "status": "ok",
         "backend": engine.dialect.name,
-        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        "latencyMs": round((time.perf_counter() - started) * 1000, 1),
     }
 
 
@@ -57,7 +57,7 @@ def check_redis() -> dict[str, Any]:
     return {
         "status": "ok",
         "configured": True,
-        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        "latencyMs": round((time.perf_counter() - started) * 1000, 1),
     }
 
 

@@ -6,17 +6,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
 from pinconsole.api.deps import admin_principal
-from pinconsole.api.params import Offset
+from pinconsole.api.paging import ApiModel, Cursor, Page, offset_page, read_cursor
 from pinconsole.api.problems import problems
 from pinconsole.models._types import utcnow
 
 router = APIRouter(prefix="/org", tags=["org"])
 
 
-class SyncRun(BaseModel):
+class SyncRun(ApiModel):
     id: int
     provider: str
     started_at: datetime
@@ -32,27 +31,21 @@ class SyncRun(BaseModel):
     triggered_by: str
 
 
-class SyncPage(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[SyncRun]
-
-
 @router.get(
     "/syncs",
-    response_model=SyncPage,
+    response_model=Page[SyncRun],
     summary="Org sync history, newest first (administrators)",
     # Error texts name directory hosts and bind DNs; the UI's sync page is for admins too.
     dependencies=[Depends(admin_principal)],
     responses=problems(403),
 )
-def list_syncs(limit: int = Query(20, ge=1, le=200), offset: Offset = 0) -> SyncPage:
+def list_syncs(limit: int = Query(20, ge=1, le=200), cursor: Cursor = None) -> dict[str, Any]:
     from pinconsole.org.sync import list_runs
 
+    offset = read_cursor("org.syncs", cursor)
     rows, total = list_runs(limit, offset)
     items = [SyncRun.model_validate(r, from_attributes=True) for r in rows]
-    return SyncPage(total=total, limit=limit, offset=offset, items=items)
+    return offset_page("org.syncs", items, total, offset, limit)
 
 
 def org_health() -> dict[str, Any]:
@@ -66,11 +59,11 @@ def org_health() -> dict[str, Any]:
     last_ok = last_run("ok")
     body: dict[str, Any] = {"configured": True}
     if last is not None:
-        body["last_run"] = {
+        body["lastRun"] = {
             "id": last.id,
             "status": last.status,
-            "started_at": last.started_at.isoformat(),
-            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "startedAt": last.started_at.isoformat(),
+            "finishedAt": last.finished_at.isoformat() if last.finished_at else None,
             "error": last.error,
             "mode": last.mode,
             "users": {
@@ -85,7 +78,7 @@ def org_health() -> dict[str, Any]:
             },
         }
     if last_ok is not None and last_ok.finished_at:
-        body["last_success_at"] = last_ok.finished_at.isoformat()
+        body["lastSuccessAt"] = last_ok.finished_at.isoformat()
     finished = last_ok.finished_at if last_ok else None
     if finished is not None and finished.tzinfo is None:
         from datetime import UTC

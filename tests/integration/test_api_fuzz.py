@@ -13,6 +13,7 @@ What the fuzz found is reproduced by name at the end, so a regression fails with
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -181,6 +182,12 @@ def test_the_run_kept_its_tokens_and_the_disk(backend: Fuzzed) -> None:
     assert all(Path(t).is_relative_to(backend.files) for t in files), files
 
 
+def _cursor(scope: str, position: int) -> str:
+    """A cursor as the API writes them, forged for ``position``."""
+    raw = json.dumps([scope, position], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json", response.headers
@@ -191,9 +198,11 @@ def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
 
 def test_what_the_fuzz_found_stays_fixed(backend: Fuzzed) -> None:
     api, admin = f"{backend.url}/api/v1", _bearer(backend.admin)
-    # An offset past what SQLite holds was an OverflowError, a text/plain 500.
-    _problem(httpx.get(f"{api}/org/syncs", params={"offset": 10**24}, headers=admin), 422)
-    _problem(httpx.get(f"{api}/audit", params={"offset": 10**24}, headers=admin), 422)
+    # An offset past what SQLite holds was an OverflowError, a text/plain 500; a cursor
+    # carries the position now, and a forged one pointing past it is refused the same way.
+    for scope, route in (("org.syncs", "org/syncs"), ("audit", "audit"), ("tokens", "tokens")):
+        far = _cursor(scope, 10**24)
+        _problem(httpx.get(f"{api}/{route}", params={"cursor": far}, headers=admin), 422)
     _problem(httpx.delete(f"{api}/tokens/{10**24}", headers=admin), 422)
     # A NUL in a location's target made resolving the path raise ValueError: a 500 for anyone.
     member = _bearer(backend.member)

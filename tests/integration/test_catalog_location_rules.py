@@ -106,7 +106,7 @@ def test_a_registered_group_grants_no_admin_rights_nor_namespaces(
     assert "Group" in error["message"] and "catalog_rules" in error["message"]
     # The next request: no admin rights, no new group, no namespace.
     me = client.get("/api/v1/me", headers=linus).json()
-    assert me["is_admin"] is False
+    assert me["isAdmin"] is False
     assert me["groups"] == ["group:default/sales"]
     assert _namespace_owners("payments") == {"group:default/platform"}
     assert client.get("/api/v1/audit", headers=linus).status_code == 403
@@ -124,7 +124,7 @@ def test_a_registered_user_of_ones_own_name_grants_nothing(
     assert r.status_code == 201, r.text
     assert r.json()["entities"] == []
     me = client.get("/api/v1/me", headers=mallory).json()
-    assert me["is_admin"] is False and me["groups"] == []
+    assert me["isAdmin"] is False and me["groups"] == []
     assert resolve_principal("mallory").is_admin is False
 
 

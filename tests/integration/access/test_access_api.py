@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from pinconsole.access.tokens import create_token
 from pinconsole.api.app import create_api
+from pinconsole.api.paging import offset_page
 from pinconsole.errors import Conflict
 from pinconsole.plugins import Plugin, Registry
 from pinconsole.settings import get_settings
@@ -53,10 +54,10 @@ def test_401_without_a_token_and_200_with_one(client: TestClient) -> None:
     assert me.status_code == 200
     assert me.json() == {
         "name": "deploy-bot",
-        "display_name": "deploy-bot",
+        "displayName": "deploy-bot",
         "groups": [],
-        "is_admin": False,
-        "is_service_account": True,
+        "isAdmin": False,
+        "isServiceAccount": True,
     }
     assert client.get("/api/v1/things/x", headers=_bearer(token)).json() == {"name": "x"}
 
@@ -85,8 +86,25 @@ def test_audit_is_for_admins(client: TestClient) -> None:
     page = client.get(
         "/api/v1/audit", params={"action": "token.create", "limit": 1}, headers=admin
     ).json()
-    assert page["total"] == 2 and len(page["items"]) == 1
+    assert page["totalItems"] == 2 and len(page["items"]) == 1
     assert page["items"][0]["after"]["user"] == "root"  # newest first
+    assert set(page["pageInfo"]) == {"nextCursor"}  # the first page: no way back
+    older = client.get(
+        "/api/v1/audit",
+        params={"action": "token.create", "limit": 1, "cursor": page["pageInfo"]["nextCursor"]},
+        headers=admin,
+    ).json()
+    assert [r["after"]["user"] for r in older["items"]] == ["someone"]
+    assert set(older["pageInfo"]) == {"prevCursor"}  # the last page
+    back = client.get(
+        "/api/v1/audit",
+        params={"action": "token.create", "limit": 1, "cursor": older["pageInfo"]["prevCursor"]},
+        headers=admin,
+    ).json()
+    assert back["items"] == page["items"]
+    of_tokens = offset_page("tokens", [], 2, 1, 1)["pageInfo"]["prevCursor"]
+    other_list = client.get("/api/v1/audit", params={"cursor": of_tokens}, headers=admin)
+    assert other_list.status_code == 422 and "another list" in other_list.json()["detail"]
     refused = client.get(
         "/api/v1/audit", params={"action": "admin.api_route"}, headers=admin
     ).json()["items"]
@@ -96,7 +114,7 @@ def test_audit_is_for_admins(client: TestClient) -> None:
     # two tokens created and someone's refusal
     for since, expected in (("2000-01-01T00:00:00", 3), ("2999-01-01T00:00:00Z", 0)):
         dated = client.get("/api/v1/audit", params={"since": since}, headers=admin)
-        assert dated.status_code == 200 and dated.json()["total"] == expected, since
+        assert dated.status_code == 200 and dated.json()["totalItems"] == expected, since
     invalid = client.get("/api/v1/audit", params={"limit": 0}, headers=admin)
     assert invalid.status_code == 422 and "limit" in invalid.json()["detail"]
 

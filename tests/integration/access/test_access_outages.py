@@ -95,7 +95,7 @@ def test_health_is_unhealthy_without_the_ui_state_store_and_shows_no_error_texts
     """The finding: with Redis down the UI cannot connect, yet health said 200 and showed
     'ConnectionError: Error 111 connecting to 127.0.0.1:1' to anyone."""
     registry = Registry()
-    sync = HealthCheck("test_sync", lambda: {"status": "ok", "last_run": "now"})
+    sync = HealthCheck("test_sync", lambda: {"status": "ok", "lastRun": "now"})
     registry.register(Plugin(name="test-sync", health_checks=[sync]))
     client = TestClient(create_api(registry))
     public = client.get("/api/v1/health").json()  # no token needed
@@ -120,7 +120,7 @@ def test_health_is_unhealthy_without_the_ui_state_store_and_shows_no_error_texts
     assert "error" not in client.get("/api/v1/health", headers=user).json()["checks"]["redis"]
     admin = {"Authorization": f"Bearer {create_token('root', admin=True)}"}
     detailed = client.get("/api/v1/health", headers=admin).json()["checks"]
-    assert "127.0.0.1:1" in detailed["redis"]["error"] and detailed["test_sync"]["last_run"]
+    assert "127.0.0.1:1" in detailed["redis"]["error"] and detailed["test_sync"]["lastRun"]
     assert detailed["database"]["backend"] == "sqlite"
     wrong = {"Authorization": "Bearer not-a-token"}
     assert client.get("/api/v1/health", headers=wrong).json()["checks"]["redis"] == {

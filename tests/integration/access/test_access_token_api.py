@@ -17,9 +17,11 @@ def test_list_ones_own_tokens(access_client: TestClient) -> None:
     create_token("linus")
     listed = access_client.get("/api/v1/tokens", headers=bearer(ada))
     assert listed.status_code == 200, listed.text
-    items = listed.json()
+    page = listed.json()
+    items = page["items"]
     assert [t["description"] for t in items] == ["ci", "laptop"]
-    assert all(t["state"] == "active" and t["expires_at"] for t in items)
+    assert page["totalItems"] == 2 and page["pageInfo"] == {}
+    assert all(t["state"] == "active" and t["expiresAt"] for t in items)
     assert ada not in listed.text
     other = access_client.get("/api/v1/tokens", params={"user": "linus"}, headers=bearer(ada))
     assert other.status_code == 403
@@ -27,7 +29,7 @@ def test_list_ones_own_tokens(access_client: TestClient) -> None:
     assert denied.actor == "ada" and denied.target == "user:default/linus"
     admin = bearer(create_token("ops-bot", admin=True))
     linus = access_client.get("/api/v1/tokens", params={"user": "linus"}, headers=admin).json()
-    assert [t["user"] for t in linus] == ["linus"]
+    assert [t["user"] for t in linus["items"]] == ["linus"]
 
 
 def test_revoke_through_the_api(access_client: TestClient) -> None:

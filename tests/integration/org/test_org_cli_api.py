@@ -84,18 +84,18 @@ def test_api_history_and_health(
 
     assert sync_org().status == "ok"
     page = client.get("/api/v1/org/syncs", headers=admin).json()
-    assert page["total"] == 1 and page["items"][0]["users_added"] == 6
+    assert page["totalItems"] == 1 and page["items"][0]["usersAdded"] == 6
     assert client.get("/api/v1/org/syncs").status_code == 401
     # The history (error texts naming directory hosts) is for administrators only.
     assert client.get("/api/v1/org/syncs", headers=headers).status_code == 403
 
     check = client.get("/api/v1/health", headers=admin).json()["checks"]["org_sync"]
-    assert check["status"] == "ok" and check["last_run"]["status"] == "ok"
-    assert check["last_run"]["users"] == {"added": 6, "updated": 0, "removed": 0}
-    assert check["last_run"]["groups"] == {"added": 6, "updated": 0, "removed": 0}
-    assert check["last_run"]["finished_at"] and check["last_run"]["mode"] == "full"
+    assert check["status"] == "ok" and check["lastRun"]["status"] == "ok"
+    assert check["lastRun"]["users"] == {"added": 6, "updated": 0, "removed": 0}
+    assert check["lastRun"]["groups"] == {"added": 6, "updated": 0, "removed": 0}
+    assert check["lastRun"]["finishedAt"] and check["lastRun"]["mode"] == "full"
 
     directory.stop()
     assert sync_org().status == "failed"
     check = client.get("/api/v1/health", headers=admin).json()["checks"]["org_sync"]
-    assert check["status"] == "degraded" and "cannot reach" in check["last_run"]["error"]
+    assert check["status"] == "degraded" and "cannot reach" in check["lastRun"]["error"]

@@ -200,7 +200,7 @@ def _is_admin(backend: Backend, user: str) -> bool:
     me = httpx.get(
         f"{backend.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
-    return bool(me.json()["is_admin"])
+    return bool(me.json()["isAdmin"])
 
 
 # ---------------------------------------------------------------- calls
