@@ -133,7 +133,35 @@ def text(
         style.update(overflow="hidden", text_overflow="ellipsis", white_space="nowrap")
     if mono:
         style["font_family"] = "var(--code-font-family)"
+    if "on_click" in props:
+        return _text_button(children, style, props)
     return rx.text(*children, as_="span" if inline else "p", **{**style, **props})
+
+
+# A <button> stripped of the browser's look, for controls drawn as something else (a text, a
+# tile, a tab); the focus ring stays (theme.py).
+BARE_BUTTON: dict[str, str] = {
+    "background": "transparent",
+    "border": "none",
+    "padding": "0",
+    "font": "inherit",
+    "color": "inherit",
+    "text_align": "inherit",
+    "cursor": "pointer",
+}
+
+
+def _text_button(
+    children: tuple[Any, ...], style: dict[str, Any], props: dict[str, Any]
+) -> rx.Component:
+    """A text that reacts to clicks is a ``<button>`` that looks like the text: reachable with
+    Tab, pressed with Enter or Space, named by its words (a span with ``on_click`` is none of
+    these)."""
+    props.pop("role", None)  # native
+    classes = " ".join(c for c in ("pc-text-button", props.pop("class_name", None)) if c)
+    return rx.el.button(
+        *children, type="button", class_name=classes, **{**BARE_BUTTON, **style, **props}
+    )
 
 
 _HEADING_LEVEL_SIZE = {1: "600", 2: "500", 3: "400", 4: "300", 5: "200", 6: "100"}
