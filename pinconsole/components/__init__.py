@@ -23,7 +23,7 @@ from pinconsole.components.primitives import (
 )
 from pinconsole.components.search_field import search_field, search_results
 from pinconsole.components.table import Column, pagination, table
-from pinconsole.components.tabs import Tab, tabs
+from pinconsole.components.tabs import Tab, tab_panel, tabs
 
 __all__ = [
     "Column",
@@ -53,6 +53,7 @@ __all__ = [
     "side_navigation",
     "skeleton_rows",
     "status",
+    "tab_panel",
     "table",
     "tabs",
     "text",

@@ -320,13 +320,17 @@ def _tabs() -> rx.Component:
         c.Tab("api", "API", icon="plug"),
     ]
     return c.module(
-        c.tabs(items, DesignState.tab, DesignState.set_tab),
-        rx.match(
-            DesignState.tab,
-            ("overview", c.text("The overview of this entity.", color="subtle")),
-            ("deploys", c.text("Twelve deploys this week.", color="subtle")),
-            ("logs", c.text("Logs stream here.", color="subtle")),
-            c.text("The API definition.", color="subtle"),
+        c.tabs(items, DesignState.tab, DesignState.set_tab, id="design-tabs"),
+        c.tab_panel(
+            rx.match(
+                DesignState.tab,
+                ("overview", c.text("The overview of this entity.", color="subtle")),
+                ("deploys", c.text("Twelve deploys this week.", color="subtle")),
+                ("logs", c.text("Logs stream here.", color="subtle")),
+                c.text("The API definition.", color="subtle"),
+            ),
+            tabs_id="design-tabs",
+            value=DesignState.tab,
         ),
         title="Tabs",
         icon="panels-top-left",

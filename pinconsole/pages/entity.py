@@ -21,6 +21,7 @@ from pinconsole.components import (
     link,
     module,
     skeleton_rows,
+    tab_panel,
     tabs,
     text,
 )
@@ -28,6 +29,8 @@ from pinconsole.components.tokens import COLOR, RADIUS, space
 from pinconsole.pages.user import person_profile, person_section
 from pinconsole.plugins import get_registry
 from pinconsole.state.entity import EntityState
+
+TABS_ID = "entity-tabs"
 
 KIND_ICON = {
     "component": "box",
@@ -537,14 +540,16 @@ def _tab_bar() -> rx.Component:
         _tab(t.id, t.label, "puzzle", visible=EntityState.plugin_tab_ids.contains(t.id))  # type: ignore[attr-defined]
         for t in get_registry().entity_tabs
     ]
-    return tabs(items, EntityState.tab, id="entity-tabs")
+    return tabs(items, EntityState.tab, id=TABS_ID)
 
 
 def _tab_body() -> rx.Component:
     cases: list[tuple[str, rx.Component]] = [("relations", _relations()), ("api", _api())]
     for tab in get_registry().entity_tabs:
         cases.append((tab.id, tab.component()))
-    return rx.match(EntityState.tab, *cases, _overview())
+    return tab_panel(
+        rx.match(EntityState.tab, *cases, _overview()), tabs_id=TABS_ID, value=EntityState.tab
+    )
 
 
 def entity_page() -> rx.Component:
