@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import reflex as rx
+from reflex.components.react_router.dom import ReactRouterLink
 
 from pinconsole.components.tokens import PRIMARY_SCALE
 
@@ -27,17 +28,15 @@ _SIZE = {"sm": "1", "md": "2", "lg": "3"}
 _ICON_PX = {"sm": 14, "md": 16, "lg": 18}
 
 
-def _wrap_href(
-    comp: rx.Component, href: str | rx.Var | None, full_width: bool, external: bool = False
-) -> rx.Component:
-    if href is None:
-        return comp
-    # external: a full page load in a new tab (other apps, and backend routes like /api/v1/docs
-    # that the client-side router does not know)
-    extra = {"is_external": True} if external else {}
-    return rx.link(
-        comp, href=href, underline="none", width="100%" if full_width else "auto", **extra
-    )
+def _href_child(children: list[Any], href: str | rx.Var, external: bool) -> rx.Component:
+    """The link a button with ``href`` renders as (Radix's ``as_child``): one ``<a>`` styled as
+    a button, never a button inside a link (two nested controls, one Tab stop too many).
+
+    external: a full page load in a new tab (other apps, and backend routes like /api/v1/docs
+    that the client-side router does not know)."""
+    if external:
+        return rx.el.a(*children, href=href, target="_blank", rel="noopener noreferrer")
+    return ReactRouterLink.create(*children, to=href)
 
 
 def button(
@@ -66,7 +65,12 @@ def button(
         children.append(rx.icon(icon_end, size=_ICON_PX[size]))
     if on_click is not None:
         props["on_click"] = on_click
-    comp = rx.button(
+    if href is not None:  # a link that looks like a button: no type, no loading spinner
+        children = [_href_child(children, href, external)]
+        props["as_child"] = True
+    else:
+        props.update(type=type, loading=loading)
+    return rx.button(
         *children,
         variant=variant,
         color_scheme=scheme,
@@ -74,14 +78,11 @@ def button(
         size=_SIZE[size],
         radius="full",
         disabled=disabled,
-        loading=loading,
-        type=type,
         width="100%" if full_width else "auto",
         font_weight="600",
         cursor="pointer",
         **props,
     )
-    return _wrap_href(comp, href, full_width, external)
 
 
 def icon_button(
@@ -103,8 +104,11 @@ def icon_button(
     variant, scheme, contrast = _VARIANT[color]
     if on_click is not None:
         props["on_click"] = on_click
+    glyph = rx.icon(icon, size=_ICON_PX[size] + 2) if isinstance(icon, str) else icon
+    if href is not None:
+        props["as_child"] = True
     comp = rx.icon_button(
-        rx.icon(icon, size=_ICON_PX[size] + 2) if isinstance(icon, str) else icon,
+        glyph if href is None else _href_child([glyph], href, False),
         variant=variant,
         color_scheme=scheme,
         high_contrast=contrast,
@@ -115,5 +119,4 @@ def icon_button(
         cursor="pointer",
         **props,
     )
-    comp = _wrap_href(comp, href, False)
     return rx.tooltip(comp, content=label) if tooltip else comp
