@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import reflex as rx
 
+from pinconsole.components.primitives import BARE_BUTTON
 from pinconsole.components.tokens import COLOR, FONT_SIZE, LINE_HEIGHT, space
 
 Sentiment = Literal["auto", "good", "bad", "neutral"]
@@ -56,12 +57,16 @@ def datapoint(
     tooltip: str | None = None,
     size: Literal["md", "lg"] = "md",
     badge: rx.Component | None = None,
+    on_click: Any = None,
+    pressed: bool | rx.Var | None = None,
     **props: Any,
 ) -> rx.Component:
     """``title`` above a big ``value``; ``trend`` is a signed percentage (e.g. ``-3.5``).
 
     ``trend_sentiment="bad"`` colors any change red (e.g. error rate going up is ``"auto"``
-    inverted: pass ``"bad"`` for a rise that hurts).
+    inverted: pass ``"bad"`` for a rise that hurts). With ``on_click`` the datapoint is a
+    button (a tile that filters: reachable with Tab, pressed with Enter or Space), ``pressed``
+    its on/off state for screen readers.
     """
     value_size = FONT_SIZE["500"] if size == "md" else FONT_SIZE["600"]
     header: list[Any] = [
@@ -96,10 +101,18 @@ def datapoint(
         row.append(_trend(trend, trend_sentiment))
     if badge is not None:
         row.append(badge)
-    return rx.flex(
+    body = rx.flex(
         rx.flex(*header, align="center", gap=space(1)),
         rx.flex(*row, align="baseline", gap=space(2), wrap="wrap"),
         direction="column",
         gap=space(1),
-        **props,
+        **({} if on_click is not None else props),
+    )
+    if on_click is None:
+        return body
+    if pressed is not None:
+        props["aria_pressed"] = pressed
+    style = {**BARE_BUTTON, "text_align": "left"}
+    return rx.el.button(
+        body, type="button", on_click=on_click, class_name="pc-datapoint-button", **style, **props
     )
