@@ -23,6 +23,9 @@ THEME = rx.theme(
     has_background=True,
 )
 
+# What the keyboard can focus; the skip link's target (main, tabindex -1) is left out.
+FOCUSABLE = ("a", "button", "summary", '[role="tab"]', '[role="tabpanel"]', '[tabindex="0"]')
+
 # Reflex applies this dict as the Radix theme root's css: top-level keys style the root itself
 # (so custom properties set here reach every page), "&.dark" is the root in dark mode, and other
 # selectors are descendants of the root.
@@ -41,10 +44,18 @@ GLOBAL_STYLE: dict[str, Any] = {
     ".pc-table-row:hover": {"background": "var(--gray-a2)"},
     ".pc-activity-row + .pc-activity-row": {"border_top": f"1px solid {COLOR['border_subtle']}"},
     ".pc-table th": {"background": "transparent"},
-    ".pc-sort-button:focus-visible, .pc-nav-link:focus-visible": {
+    # Visible focus: every link, button, tab and focusable panel shows a ring when the keyboard
+    # put the focus there (a click does not); a table row whose cell holds the focus lights up.
+    ", ".join(f"{s}:focus-visible" for s in FOCUSABLE): {
         "outline": f"2px solid {COLOR['focus']}",
         "outline_offset": "2px",
+    },
+    ".pc-sort-button:focus-visible, .pc-nav-link:focus-visible, .pc-text-button:focus-visible,"
+    " .pc-datapoint-button:focus-visible": {
         "border_radius": "8px",
     },
+    # Inside the bar's scroll box: a ring drawn outside would be clipped.
+    ".pc-tab:focus-visible": {"outline_offset": "-2px", "border_radius": "6px"},
+    ".pc-table-row:focus-within": {"background": "var(--gray-a3)"},
     "input[type=search]::-webkit-search-cancel-button": {"display": "none"},
 }

@@ -43,7 +43,7 @@ COLOR: dict[str, str] = {
     "border": _c("gray", "a5"),
     "border_subtle": _c("gray", "a3"),
     "border_strong": _c("gray", "a7"),
-    "focus": _c("blue", 8),
+    "focus": _c("blue", 9),  # focus rings: 3:1 against the page in both themes (step 8: 2.3:1)
     # text
     "text": _c("gray", 12),
     "text_subtle": _c("gray", 11),
