@@ -247,6 +247,29 @@ def test_link_tabs_are_links() -> None:
     assert '"/catalog/api/x"' in code and "ReflexEvent" not in code
 
 
+def test_tabs_are_aria_tabs_with_a_roving_tabindex_and_one_labelled_panel() -> None:
+    bar = js(c.tabs([c.Tab("overview", "Overview"), c.Tab("logs", "Logs")], "logs", id="t"))
+    assert bar.count('role:"tab"') == 2 and 'id:"t-tab-logs"' in bar
+    assert bar.count('"aria-controls":"t-panel"') == 2
+    assert "tabIndex:-1" in bar and "tabIndex:0" in bar and "ArrowRight" in bar  # the key script
+    panel = js(c.tab_panel("body", tabs_id="t", value=TableState.tab))
+    assert 'role:"tabpanel"' in panel and 'id:"t-panel"' in panel and "tabIndex:0" in panel
+    assert re.search(r'"aria-labelledby" ?: ?\("t-tab-" ?\+ ?[\w.]*\.tab_rx_state_\)', panel)
+
+
+def test_no_control_nests_in_another() -> None:
+    """A button with href is the link itself; a clickable text or tile is a button."""
+    link_button = js(c.button("Browse", href="/catalog", icon_start="library"))
+    assert "asChild:true" in link_button and link_button.count("RadixThemesButton") == 1
+    assert "ReactRouterLink" in link_button
+    assert "asChild:true" in js(c.icon_button("plus", href="/new", label="New"))
+    pod = js(c.text("pod-1", on_click=TableState.prev_page, role="button"))
+    assert pod.startswith('jsx("button"')
+    assert 'role:"button"' not in pod and 'type:"button"' in pod
+    tile = js(c.datapoint("Healthy", "3", on_click=TableState.prev_page, pressed=True))
+    assert '"aria-pressed":true' in tile and 'type:"button"' in tile
+
+
 def test_icon_button_requires_a_label_for_screen_readers() -> None:
     code = js(c.icon_button("pencil", TableState.prev_page, label="Edit"))
     assert '"aria-label":"Edit"' in code and "LucidePencil" in code
