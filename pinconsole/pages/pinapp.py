@@ -27,7 +27,7 @@ from pinconsole.components import (
 )
 from pinconsole.components.charts import live_chart
 from pinconsole.components.dialog import confirm_dialog
-from pinconsole.components.tabs import Tab, tabs
+from pinconsole.components.tabs import Tab, tab_panel, tabs
 from pinconsole.components.tokens import COLOR, RADIUS
 from pinconsole.pages.pinapp_logs import logs_panel
 from pinconsole.state.pinapp import PinAppState
@@ -500,7 +500,7 @@ def pinapp_page() -> rx.Component:
                 _datapoints(),
                 _actions(),
                 _tab_bar(),
-                rx.box(
+                tab_panel(
                     rx.match(
                         S.tab,
                         ("pods", _pods()),
@@ -510,9 +510,8 @@ def pinapp_page() -> rx.Component:
                         ("yaml", _yaml()),
                         _overview(),
                     ),
-                    role="tabpanel",
-                    aria_label=S.tab,
-                    id="pinapp-tabpanel",
+                    tabs_id="pinapp-tabs",
+                    value=S.tab,
                     width="100%",
                 ),
                 gap=4,
