@@ -28,7 +28,7 @@ from pinconsole.components import (
 from pinconsole.components.charts import live_chart
 from pinconsole.components.dialog import confirm_dialog
 from pinconsole.components.tabs import Tab, tab_panel, tabs
-from pinconsole.components.tokens import COLOR, RADIUS
+from pinconsole.components.tokens import RADIUS
 from pinconsole.pages.pinapp_logs import logs_panel
 from pinconsole.state.pinapp import PinAppState
 from pinconsole.state.pod_logs import PodLogsState
@@ -252,20 +252,14 @@ def _charts() -> rx.Component:
 
 
 def _pod_name(row: rx.Var) -> rx.Component:
-    """A button (the logs open on this page, in the Logs tab), reachable with Tab."""
-    return rx.el.button(
+    """A button drawn as a link (the logs open on this page, in the Logs tab)."""
+    return text(
         row["name"],
+        color="link",
         on_click=[S.set_tab("logs"), L.open_logs(row["name"])],
         aria_label="Logs of " + row["name"],
-        class_name="pc-pod-name",
-        background="transparent",
-        border="none",
-        padding="0",
-        cursor="pointer",
-        color=COLOR["link"],
         font_family="monospace",
-        font_size="inherit",
-        text_align="left",
+        class_name="pc-pod-name",
     )
 
 

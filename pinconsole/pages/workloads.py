@@ -85,7 +85,6 @@ def _health_tile(key: str, label: str) -> rx.Component:
         ),
         on_click=WorkloadsState.set_health(key),
         aria_pressed=rx.cond(pressed, "true", "false"),
-        aria_label=label + " PinApps: " + WorkloadsState.summary.get(key, 0).to_string(),  # type: ignore[attr-defined]
         title=rx.cond(pressed, "Show every health", "Show only " + label.lower() + " PinApps"),
         id=f"health-{key}",
         class_name="pc-health-tile",

@@ -52,6 +52,9 @@ def _pages(console: Any) -> list[str]:
         f"/users/{user.name}",
         "/workloads",
         _pinapp(console.database_url),
+        _pinapp(console.database_url) + "?tab=pods",
+        _pinapp(console.database_url) + "?tab=scaler",
+        _pinapp(console.database_url) + "?tab=yaml",
         "/admin/audit",
         "/admin/org",
         "/settings/tokens",
@@ -95,7 +98,8 @@ def _check(page: Page, path: str, theme: str) -> list[str]:
     expect(page.locator("main h1").first).to_be_visible(timeout=30_000)
     if path.startswith("/workloads/"):  # its data comes once the cluster cache is fed
         expect(page.locator("#pinapp-name")).not_to_be_empty(timeout=90_000)
-        expect(page.locator("#pods-table .pc-table-row").first).to_be_visible(timeout=90_000)
+        if "tab=pods" in path:
+            expect(page.locator("#pods-table .pc-table-row").first).to_be_visible(timeout=90_000)
     wait_loaded(page)
     page.wait_for_timeout(300)  # transitions (a theme's colours) settle
     return [
@@ -151,7 +155,8 @@ def _assert_ring(page: Page) -> None:
     """The focused element shows a focus ring of at least 2 px."""
     ring = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
-        " return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth),"
+        " document.activeElement.outerHTML.slice(0, 120)]; }"
     )
     assert ring[0] != "none" and ring[1] >= 2, f"no visible focus: {ring}"
 
@@ -269,19 +274,23 @@ def test_pods_and_health_tiles_work_from_the_keyboard_with_visible_focus(
     expect(tile).to_have_attribute("aria-pressed", "false", timeout=30_000)
 
     # A pod's name is a button: Tab reaches it, Enter opens its logs; in the dark theme too.
-    page.goto(_pinapp(console.database_url))
+    page.goto(_pinapp(console.database_url) + "?tab=pods")
     _dark(page)
     pod = page.locator("#pods-table .pc-pod-name").first
     expect(pod).to_be_visible(timeout=90_000)
     wait_loaded(page)
     assert pod.evaluate("el => el.tagName === 'BUTTON' && el.tabIndex === 0")
-    page.locator("#pods-table").get_by_role("button").first.focus()
+    # From the Pods tab, Tab goes into its panel, then to the first pod.
+    page.get_by_role("tab", name=re.compile("^Pods")).focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("tabpanel")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(pod).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(page.locator("#log-lines")).not_to_be_empty(timeout=30_000)
-    pod.focus()
     _assert_ring(page)
     shot(page, "a11y-pod-focus-dark")
+    page.keyboard.press("Enter")  # the logs open in the Logs tab
+    expect(page).to_have_url(re.compile(r"[?&]tab=logs\b"))
+    expect(page.locator("#log-lines")).not_to_be_empty(timeout=30_000)
 
     # Links and buttons in the dark theme: Tab past the skip link lands on the brand link.
     page.goto("/catalog")
