@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 import reflex as rx
 
 from pinconsole.state.guard import guarded
-from pinconsole.state.live import page_path
 
 # The charts' time ranges, in seconds; the cluster cache keeps six hours.
 RANGES = {"15m": 900, "1h": 3600, "6h": 21600}
@@ -40,12 +38,18 @@ class PinAppView(rx.State, mixin=True):
         self.chart_range = chart_range if chart_range in RANGES else DEFAULT_RANGE
 
     def _replace_url(self) -> Any:
-        """The address bar says what is open, without a history entry or a navigation."""
-        params = {"tab": self.tab} if self.tab != TABS[0] else {}
-        if self.chart_range != DEFAULT_RANGE:
-            params["range"] = self.chart_range
-        url = json.dumps(page_path(self) + (f"?{urlencode(params)}" if params else ""))
-        return rx.call_script(f"window.history.replaceState(window.history.state, '', {url})")
+        """The address bar says what is open, without a history entry or a navigation; the
+        query's other parameters (the logs panel's) stay as they are."""
+        values = {
+            "tab": self.tab if self.tab != TABS[0] else "",
+            "range": self.chart_range if self.chart_range != DEFAULT_RANGE else "",
+        }
+        return rx.call_script(
+            "(() => { const u = new URL(window.location.href);"
+            f" for (const [k, v] of Object.entries({json.dumps(values)}))"
+            " { if (v) u.searchParams.set(k, v); else u.searchParams.delete(k); }"
+            " window.history.replaceState(window.history.state, '', u.pathname + u.search); })()"
+        )
 
     @guarded
     async def set_tab(self, value: str):  # type: ignore[no-untyped-def]
