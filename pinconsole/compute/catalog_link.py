@@ -13,8 +13,9 @@ from pinconsole import cache
 from pinconsole.catalog.annotations import annotated_entities
 from pinconsole.catalog.query import entity_url, get_entity_by_ref, read_scope
 from pinconsole.catalog.query.entity import split_ref
+from pinconsole.catalog.refs import RefError, parse_ref
 from pinconsole.compute.constants import ID_ANNOTATIONS
-from pinconsole.errors import NotFound
+from pinconsole.errors import DomainError
 
 LINKED_KINDS = ("component", "resource")
 
@@ -48,12 +49,13 @@ def _by_kube_id() -> dict[str, str]:
 
 
 def _by_name(service: str) -> str:
-    """The component named ``service`` in the default namespace (Backstage's), or ""."""
+    """The entity ``service`` names (a ref, or a component's name in the default namespace,
+    as Backstage completes refs), or "": a PinApp whose spec names nothing valid still has its
+    page."""
     try:
+        ref = str(parse_ref(service, default_kind="component"))
         with read_scope() as session:
-            found = get_entity_by_ref(
-                session, f"component:default/{service}", resolve_targets=False
-            )
-    except NotFound:
+            found = get_entity_by_ref(session, ref, resolve_targets=False)
+    except (DomainError, RefError):  # no such entity, or a spec.service no ref can be
         return ""
     return found.entity.ref

@@ -160,6 +160,7 @@ def test_actions_confirm_from_the_keyboard_and_show_at_once(
     expect(_toast(page, "Paused")).to_be_visible(timeout=15_000)
     assert pause.inner_text() == "Resume"  # at once
     expect(page.locator("#action-state")).to_contain_text("paused: changes to its pods wait")
+    page.get_by_role("tab", name=re.compile("^YAML")).click()  # what the cluster holds now
     expect(page.locator("code", has_text="paused: true").first).to_be_attached(timeout=60_000)
     expect(pause).to_have_text("Resume")
     _settled(console, headers, team, service)

@@ -104,7 +104,7 @@ def test_a_slow_kubernetes_api_stalls_no_other_session(
     try:
         deadline = time.monotonic() + 60  # the cluster cache syncs after the backend started
         while ops.var(PINAPP, "loaded") is not True or ops.var(PINAPP, "error"):
-            assert time.monotonic() < deadline, ops.deltas[-3:]
+            assert time.monotonic() < deadline, (ops.var(PINAPP, "error"), ops.deltas[-3:])
             ops.run(f"{PINAPP}.load", {}, pinapp_page)
         reader.run(f"{CATALOG}.load", {}, catalog_page)
         # A first filter warms what any filter uses (the statement cache, the pool's threads).
